@@ -1,0 +1,60 @@
+# zabd: two commands for users, `make run` and `make test`. Everything else
+# (dependency install, cmake configure, build) happens underneath them.
+# The real build lives in CMakeLists.txt; this file only delegates.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+PY         := /usr/bin/python3
+
+.PHONY: all run test deps build asan unit it tidy sim bench clean
+
+all: build
+
+# Debian packages the build and the tests need. Installed only when missing.
+DEB_PKGS := cmake make gcc clang pkg-config libuv1-dev zlib1g-dev libssl-dev \
+            libcmocka-dev python3-kazoo python3-pytest libzookeeper-mt-dev zookeeper
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(BUILD)/build.ninja $(BUILD)/Makefile:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS)
+
+asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DZABD_SANITIZE=ON >/dev/null
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+run: build
+	mkdir -p data
+	./$(BUILD)/zabd
+
+# unit + simulation tests (ctest), integration tests (pytest on real processes),
+# then the unit suite again under AddressSanitizer/UBSan.
+test: build asan
+	tools/tidy.sh
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	ZABD_BIN=$(CURDIR)/$(BUILD)/zabd ZABD_BUILD=$(CURDIR)/$(BUILD) $(PY) -m pytest -q -p no:cacheprovider tests/it
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
+	ZABD_BIN=$(CURDIR)/$(ASAN_BUILD)/zabd ZABD_BUILD=$(CURDIR)/$(ASAN_BUILD) ZABD_ASAN=1 $(PY) -m pytest -q -p no:cacheprovider -m "not slow" tests/it
+
+unit: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+it: build
+	ZABD_BIN=$(CURDIR)/$(BUILD)/zabd ZABD_BUILD=$(CURDIR)/$(BUILD) $(PY) -m pytest -q -p no:cacheprovider tests/it
+
+tidy:
+	tools/tidy.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,53 @@
+/* hashmap: open-addressing hash maps with linear probing and backward-shift
+ * deletion (no tombstones), in two flavours:
+ *   strmap: keys are byte strings that the *value* owns (a znode's path),
+ *           so the map stores only a pointer, the length and the hash;
+ *   u64map: keys are 64-bit integers (session ids, connection ids).
+ * Neither map owns its values. Iteration order is unspecified. */
+#ifndef ZABD_BASE_HASHMAP_H
+#define ZABD_BASE_HASHMAP_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct strmap_slot {
+	const char *key;  /* NULL = empty */
+	uint32_t len;
+	uint32_t hash;
+	void *value;
+};
+
+struct strmap {
+	struct strmap_slot *slots;
+	size_t cap;  /* power of two */
+	size_t count;
+};
+
+uint32_t strmap_hash(const char *key, size_t len);
+void strmap_init(struct strmap *m);
+void strmap_free(struct strmap *m);
+void *strmap_get(const struct strmap *m, const char *key, size_t len);
+/* Insert or replace; `key` must stay valid while the entry exists. */
+void strmap_put(struct strmap *m, const char *key, size_t len, void *value);
+void *strmap_del(struct strmap *m, const char *key, size_t len);
+/* Iterate: start with *pos = 0; returns NULL at the end. */
+struct strmap_slot *strmap_next(const struct strmap *m, size_t *pos);
+
+struct u64map_slot {
+	uint64_t key;
+	void *value;  /* NULL = empty */
+};
+
+struct u64map {
+	struct u64map_slot *slots;
+	size_t cap;
+	size_t count;
+};
+
+void u64map_init(struct u64map *m);
+void u64map_free(struct u64map *m);
+void *u64map_get(const struct u64map *m, uint64_t key);
+void u64map_put(struct u64map *m, uint64_t key, void *value);  /* value != NULL */
+void *u64map_del(struct u64map *m, uint64_t key);
+struct u64map_slot *u64map_next(const struct u64map *m, size_t *pos);
+
+#endif

@@ -1,0 +1,132 @@
+/* proto: the numbers of ZooKeeper 3.8's client protocol — opcodes, error
+ * codes, special xids, watch event types, create flags, permissions — with
+ * their names for logs and four-letter words. Facts from
+ * shared/docs/zookeeper-protocol.md §2.4, §2.6, §2.7, §2.8. */
+#ifndef ZABD_JUTE_PROTO_H
+#define ZABD_JUTE_PROTO_H
+#include <stdint.h>
+
+enum zk_op {
+	ZOP_NOTIFICATION = 0,
+	ZOP_CREATE = 1,
+	ZOP_DELETE = 2,
+	ZOP_EXISTS = 3,
+	ZOP_GET_DATA = 4,
+	ZOP_SET_DATA = 5,
+	ZOP_GET_ACL = 6,
+	ZOP_SET_ACL = 7,
+	ZOP_GET_CHILDREN = 8,
+	ZOP_SYNC = 9,
+	ZOP_PING = 11,
+	ZOP_GET_CHILDREN2 = 12,
+	ZOP_CHECK = 13,
+	ZOP_MULTI = 14,
+	ZOP_CREATE2 = 15,
+	ZOP_RECONFIG = 16,
+	ZOP_CHECK_WATCHES = 17,
+	ZOP_REMOVE_WATCHES = 18,
+	ZOP_CREATE_CONTAINER = 19,
+	ZOP_DELETE_CONTAINER = 20,
+	ZOP_CREATE_TTL = 21,
+	ZOP_MULTI_READ = 22,
+	ZOP_AUTH = 100,
+	ZOP_SET_WATCHES = 101,
+	ZOP_SASL = 102,
+	ZOP_GET_EPHEMERALS = 103,
+	ZOP_GET_ALL_CHILDREN_NUMBER = 104,
+	ZOP_SET_WATCHES2 = 105,
+	ZOP_ADD_WATCH = 106,
+	ZOP_WHO_AM_I = 107,
+	ZOP_CREATE_SESSION = -10,
+	ZOP_CLOSE_SESSION = -11,
+	ZOP_ERROR = -1,
+};
+
+enum zk_err {
+	ZOK = 0,
+	ZSYSTEMERROR = -1,
+	ZRUNTIMEINCONSISTENCY = -2,
+	ZDATAINCONSISTENCY = -3,
+	ZCONNECTIONLOSS = -4,
+	ZMARSHALLINGERROR = -5,
+	ZUNIMPLEMENTED = -6,
+	ZOPERATIONTIMEOUT = -7,
+	ZBADARGUMENTS = -8,
+	ZUNKNOWNSESSION = -12,
+	ZNEWCONFIGNOQUORUM = -13,
+	ZRECONFIGINPROGRESS = -14,
+	ZAPIERROR = -100,
+	ZNONODE = -101,
+	ZNOAUTH = -102,
+	ZBADVERSION = -103,
+	ZNOCHILDRENFOREPHEMERALS = -108,
+	ZNODEEXISTS = -110,
+	ZNOTEMPTY = -111,
+	ZSESSIONEXPIRED = -112,
+	ZINVALIDCALLBACK = -113,
+	ZINVALIDACL = -114,
+	ZAUTHFAILED = -115,
+	ZSESSIONMOVED = -118,
+	ZNOTREADONLY = -119,
+	ZEPHEMERALONLOCALSESSION = -120,
+	ZNOWATCHER = -121,
+	ZREQUESTTIMEOUT = -122,
+	ZRECONFIGDISABLED = -123,
+	ZSESSIONCLOSEDREQUIRESASLAUTH = -124,
+	ZQUOTAEXCEEDED = -125,
+	ZTHROTTLED = -127,
+};
+
+/* special xids */
+enum {
+	ZXID_NOTIFICATION = -1,
+	ZXID_PING = -2,
+	ZXID_AUTH = -4,
+	ZXID_SET_WATCHES = -8,
+};
+
+enum zk_event_type {
+	ZEV_NONE = -1,
+	ZEV_NODE_CREATED = 1,
+	ZEV_NODE_DELETED = 2,
+	ZEV_NODE_DATA_CHANGED = 3,
+	ZEV_NODE_CHILDREN_CHANGED = 4,
+};
+
+#define ZSTATE_SYNC_CONNECTED 3
+
+enum zk_create_flags {
+	ZCF_PERSISTENT = 0,
+	ZCF_EPHEMERAL = 1,
+	ZCF_PERSISTENT_SEQUENTIAL = 2,
+	ZCF_EPHEMERAL_SEQUENTIAL = 3,
+	ZCF_CONTAINER = 4,
+	ZCF_PERSISTENT_WITH_TTL = 5,
+	ZCF_PERSISTENT_SEQUENTIAL_WITH_TTL = 6,
+};
+
+enum zk_perm {
+	ZPERM_READ = 1,
+	ZPERM_WRITE = 2,
+	ZPERM_CREATE = 4,
+	ZPERM_DELETE = 8,
+	ZPERM_ADMIN = 16,
+	ZPERM_ALL = 31,
+};
+
+/* WatcherType in checkWatches/removeWatches */
+enum { ZWT_CHILDREN = 1, ZWT_DATA = 2, ZWT_ANY = 3 };
+/* AddWatch modes */
+enum { ZAW_PERSISTENT = 0, ZAW_PERSISTENT_RECURSIVE = 1 };
+
+/* ephemeralOwner markers (§3.5) */
+#define ZK_CONTAINER_OWNER ((int64_t)INT64_MIN)
+#define ZK_TTL_MASK ((int64_t)0xFF00000000000000LL)
+#define ZK_TTL_MAX ((int64_t)0x000000FFFFFFFFFFLL)
+
+const char *zk_op_name(int32_t op);
+const char *zk_err_name(int32_t err);
+/* True for opcodes that go through the write path and consume a zxid. */
+int zk_op_is_write(int32_t op);
+
+#endif
