@@ -1,0 +1,205 @@
+"""Start and stop the servers under test: zabd (ZABD_BIN) and the Java
+ZooKeeper 3.8 from Debian's `zookeeper` package, the oracle.
+
+Each server gets its own free loopback port and a temporary dataDir, is
+polled with `ruok` (bounded), and is stopped by the pid we started.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+ZABD_BIN = os.environ.get("ZABD_BIN", os.path.join(ROOT, "build", "zabd"))
+JAVA_CP = "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def four_letter(port, cmd, timeout=5.0, host="127.0.0.1"):
+    """Send a four-letter word and return the whole answer as text."""
+    with socket.create_connection((host, port), timeout=timeout) as s:
+        s.sendall(cmd.encode())
+        chunks = []
+        while True:
+            try:
+                b = s.recv(65536)
+            except socket.timeout:
+                break
+            if not b:
+                break
+            chunks.append(b)
+        return b"".join(chunks).decode(errors="replace")
+
+
+def wait_until(pred, tries=100, delay=0.1):
+    for _ in range(tries):
+        try:
+            if pred():
+                return True
+        except OSError:
+            pass
+        time.sleep(delay)
+    return False
+
+
+class Server:
+    """Common part: config file, process, readiness, stop."""
+
+    kind = "?"
+
+    def __init__(self, cfg=None, data_dir=None):
+        self.port = free_port()
+        self.tmp = tempfile.mkdtemp(prefix=f"zabd-it-{self.kind}-")
+        self.data_dir = data_dir or os.path.join(self.tmp, "data")
+        os.makedirs(self.data_dir, exist_ok=True)
+        self.cfg = {
+            "tickTime": "2000",
+            "dataDir": self.data_dir,
+            "clientPort": str(self.port),
+            "clientPortAddress": "127.0.0.1",
+            "4lw.commands.whitelist": "*",
+            "admin.enableServer": "false",
+        }
+        self.cfg.update(cfg or {})
+        self.proc = None
+        self.log_path = os.path.join(self.tmp, "server.log")
+
+    @property
+    def hosts(self):
+        return f"127.0.0.1:{self.port}"
+
+    def write_cfg(self):
+        path = os.path.join(self.tmp, "zoo.cfg")
+        with open(path, "w") as f:
+            for k, v in self.cfg.items():
+                f.write(f"{k}={v}\n")
+        return path
+
+    def command(self, cfg_path):
+        raise NotImplementedError
+
+    def start(self, timeout=30.0):
+        cfg_path = self.write_cfg()
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.command(cfg_path), stdout=self.log, stderr=subprocess.STDOUT,
+                                     cwd=self.tmp, env=self.env())
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.kind} exited with {self.proc.returncode}:\n{self.read_log()}")
+            try:
+                # Java answers imok before it serves; srvr says when it does
+                if (four_letter(self.port, "ruok", timeout=1.0) == "imok"
+                        and "Mode:" in four_letter(self.port, "srvr", timeout=1.0)):
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"{self.kind} did not answer ruok within {timeout}s:\n{self.read_log()}")
+
+    def env(self):
+        return dict(os.environ)
+
+    def read_log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read()[-8000:].decode(errors="replace")
+        except OSError:
+            return ""
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.alive():
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=30)
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        if getattr(self, "log", None):
+            self.log.close()
+            self.log = None
+        return self.proc.returncode if self.proc else None
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.cleanup()
+
+
+class ZabdServer(Server):
+    kind = "zabd"
+
+    def command(self, cfg_path):
+        return [ZABD_BIN, cfg_path]
+
+    def env(self):
+        env = dict(os.environ)
+        # leak checking on a server killed by SIGTERM mid-flight is noise here
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
+        return env
+
+    def stop(self):
+        rc = super().stop()
+        # a sanitizer report means the server misbehaved even if tests passed
+        log = self.read_log()
+        if "ERROR: AddressSanitizer" in log or "runtime error:" in log:
+            raise AssertionError(f"zabd sanitizer report:\n{log}")
+        return rc
+
+
+class JavaZkServer(Server):
+    kind = "javazk"
+
+    # zoo.cfg keys that Java reads only as system properties
+    SYSPROPS = ("extendedTypesEnabled", "znode.container.checkIntervalMs",
+                "znode.container.maxPerMinute", "DigestAuthenticationProvider.superDigest",
+                "jute.maxbuffer")
+
+    def command(self, cfg_path):
+        props = ["-Xmx512m", "-Dzookeeper.log.dir=" + self.tmp, "-Dzookeeper.root.logger=INFO,CONSOLE"]
+        for k in self.SYSPROPS:
+            if k in self.cfg:
+                name = k if k == "jute.maxbuffer" else "zookeeper." + k
+                props.append(f"-D{name}={self.cfg[k]}")
+        return ["java"] + props + ["-cp", JAVA_CP, "org.apache.zookeeper.server.ZooKeeperServerMain",
+                                   cfg_path]
+
+    def write_cfg(self):
+        # Java refuses nothing here, but keep system-property keys out of its file
+        saved = dict(self.cfg)
+        self.cfg = {k: v for k, v in saved.items() if k not in self.SYSPROPS}
+        try:
+            return super().write_cfg()
+        finally:
+            self.cfg = saved
+
+
+def make_server(kind, cfg=None, data_dir=None):
+    if kind == "zabd":
+        return ZabdServer(cfg, data_dir)
+    if kind in ("java", "javazk", "zookeeper"):
+        return JavaZkServer(cfg, data_dir)
+    raise ValueError(kind)
