@@ -58,3 +58,13 @@ tidy:
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+# Long campaigns, outside `make test`.
+#   make sim SEEDS=100000   swarm campaign over seeds 1..N
+#   make sim SEED=N         replay one seed with a full trace
+sim: build
+	ZABD_BUILD=$(CURDIR)/$(BUILD) SEEDS="$(SEEDS)" SEED="$(SEED)" tests/sim/run.sh
+
+# Side-by-side benchmark against Java ZooKeeper (QUICK=1 for a short run).
+bench: build
+	ZABD_BUILD=$(CURDIR)/$(BUILD) QUICK="$(QUICK)" bench/compare
