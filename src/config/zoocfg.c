@@ -92,7 +92,7 @@ static int parse_bool(const char *s, bool *out)
 /* ------------------------------------------------------------------ */
 /* the key table */
 
-enum kind { K_INT, K_LONG, K_BOOL, K_YESNO, K_STR, K_DOUBLE, K_ACCEPT, K_SPECIAL };
+enum kind { K_INT, K_LONG, K_BOOL, K_YESNO, K_STR, K_ACCEPT, K_SPECIAL };
 
 #define F_SYSPROP 1  /* also spelt zookeeper.<name> */
 #define F_CLAMP 2    /* below min: take min with a warning (Java does) */
@@ -457,7 +457,6 @@ static int apply_def(struct zcx *x, const struct key_def *d, const char *key, co
 	}
 	case K_SPECIAL:
 		return d->special(x, key, value, line);
-	case K_DOUBLE:
 	case K_ACCEPT:
 		return 0;
 	}
@@ -652,7 +651,9 @@ static int check_pair(struct zcx *x, const char *addr_key, const char *addr, int
 	return 0;
 }
 
-static int check_members(struct zcx *x)
+/* With extendedTypesEnabled an ephemeralOwner whose top byte is 0xff marks
+ * a TTL node, so no session id (sid in the top byte) may start with 0xff. */
+static int check_sids(struct zcx *x)
 {
 	struct zoocfg *c = x->c;
 	for (size_t i = 0; i < c->nservers; i++) {
@@ -661,6 +662,14 @@ static int check_members(struct zcx *x)
 			return zcx_fail(x, s->line, "server", "id %lld is over 254, the limit with "
 					"extendedTypesEnabled=true", (long long)s->sid);
 	}
+	return 0;
+}
+
+static int check_members(struct zcx *x)
+{
+	struct zoocfg *c = x->c;
+	if (check_sids(x) < 0)
+		return -1;
 	if (c->dynamic_config_file && (c->nservers || c->ngroups || c->nweights)) {
 		int line = c->nservers ? c->servers[0].line
 			 : c->ngroups  ? c->groups[0].line : c->weights[0].line;
@@ -781,7 +790,7 @@ int zoocfg_parse_dynamic(struct zoocfg *c, const char *name, const char *text, s
 	if (rc == 0)
 		rc = apply_props(&x, &p);
 	props_free(&p);
-	return rc;
+	return rc == 0 ? check_sids(&x) : rc;
 }
 
 /* Read a whole file, refusing anything over MAX_FILE_BYTES. */
