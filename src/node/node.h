@@ -1,0 +1,121 @@
+/* node: one zabd server as a pure object. It owns the replicated state
+ * (tree, sessions, watches — request/state.h), the client connections as
+ * the protocol sees them, and the pipeline every write takes:
+ *
+ *   frame → prep (zxid, txn) → persist (the shell's log) → node_persisted()
+ *         → commit (quorum of one, standalone) → apply → reply
+ *
+ * Standalone is an ensemble of one; the same path will serve a leader.
+ * Replies to one connection leave in request order: a request that arrives
+ * while an earlier write of the same connection is in flight waits in the
+ * connection's queue and runs when that write is applied (ZooKeeper's
+ * CommitProcessor rule); other connections are not held up.
+ *
+ * The node never touches a socket, file or clock: the shell passes `now_ms`
+ * (wall clock) into every call, moves frames in, and after every call
+ * drains node_next_output() and node_take_persist(). */
+#ifndef ZABD_NODE_NODE_H
+#define ZABD_NODE_NODE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/hashmap.h"
+#include "request/state.h"
+
+struct nreq;
+
+enum conn_state { CONN_NEW, CONN_HANDSHAKE, CONN_OPEN };
+
+struct conn_stats {
+	uint64_t received, sent;
+	int64_t est_ms;           /* when the session was established here */
+	int32_t last_cxid;
+	int64_t last_zxid;
+	int32_t last_op;
+	int64_t last_resp_ms;
+	int64_t last_latency_ms, min_latency_ms, max_latency_ms, sum_latency_ms;
+	uint64_t n_latency;
+};
+
+struct node_conn {
+	uint64_t id;
+	enum conn_state state;
+	int64_t session_id;
+	int32_t timeout_ms;
+	int64_t handshake_zxid;     /* createSession txn we wait for */
+	bool old_client;            /* no readOnly byte in the ConnectRequest */
+	bool close_after_flush;
+	bool dirty;
+	bool dead;                  /* closing: ignore further frames */
+	struct buf out;
+	struct auth_id *ids;
+	size_t n_ids, cap_ids;
+	char remote_ip[64];
+	uint16_t remote_port;
+	struct nreq *qhead, *qtail; /* requests waiting behind an in-flight write */
+	uint32_t n_queued;
+	struct nreq *held_head, *held_tail; /* frames that arrived during the handshake */
+	struct conn_stats st;
+	struct node_conn *dirty_next;
+};
+
+/* A txn handed to the shell to make durable; bytes are node-owned until
+ * the txn is applied (after node_persisted covers it). */
+struct node_txn {
+	int64_t zxid;
+	struct buf bytes;  /* TxnHeader + record, as logged */
+	struct node_txn *next;
+};
+
+struct server_stats {
+	uint64_t packets_received, packets_sent;
+	int64_t min_latency_ms, max_latency_ms, sum_latency_ms;
+	uint64_t n_latency;
+	int64_t start_ms;
+};
+
+struct node {
+	struct zconfig cfg;
+	struct zstate st;
+	struct u64map conns;        /* id -> node_conn */
+	struct u64map write_owner;  /* zxid -> conn id, for replies */
+	uint64_t next_conn_id;
+	struct node_conn *dirty_head;
+	struct node_txn *inflight_head, *inflight_tail;  /* prepared, not applied, zxid order */
+	struct node_txn *persist_next;                   /* first not yet taken by the shell */
+	uint32_t n_inflight;
+	int64_t next_container_check_ms;
+	struct server_stats stats;
+	struct buf reply_scratch;
+	bool fatal;                 /* a txn could not be applied: stop serving */
+};
+
+void node_init(struct node *n, const struct zconfig *cfg, int64_t now_ms);
+void node_free(struct node *n);
+
+/* Connections. remote_ip is the peer's address, used for the ip scheme. */
+uint64_t node_conn_open(struct node *n, const char *remote_ip, uint16_t remote_port, int64_t now_ms);
+/* One whole frame (without its 4-byte length), already checked against
+ * jute.maxbuffer by the shell. */
+void node_conn_frame(struct node *n, uint64_t conn, const uint8_t *frame, size_t len, int64_t now_ms);
+void node_conn_closed(struct node *n, uint64_t conn, int64_t now_ms);
+struct node_conn *node_conn_get(struct node *n, uint64_t conn);
+
+/* Outputs: connections with bytes to write (or to close). The buffer is
+ * node-owned; the shell takes the bytes with buf_steal(). */
+bool node_next_output(struct node *n, uint64_t *conn, struct buf **out, bool *close_after);
+
+/* Persistence: txns prepared since the last call, in zxid order (borrowed). */
+struct node_txn *node_take_persist(struct node *n);
+/* Everything up to zxid is durable: commit, apply, reply. */
+void node_persisted(struct node *n, int64_t zxid, int64_t now_ms);
+
+/* Timers: session expiry and the container/TTL reaper. */
+void node_tick(struct node *n, int64_t now_ms);
+int64_t node_next_deadline(const struct node *n);
+
+int64_t node_last_zxid(const struct node *n);
+
+#endif

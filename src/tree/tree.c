@@ -1,0 +1,360 @@
+#include "tree/tree.h"
+
+#include <string.h>
+#include <zlib.h>
+
+#include "base/zalloc.h"
+#include "base/zassert.h"
+#include "jute/proto.h"
+#include "tree/path.h"
+
+/* §6.4: CRC-32 over path ("" for the root), data, then czxid mzxid pzxid
+ * ctime mtime (8 bytes each) version cversion aversion (4 each) and
+ * ephemeralOwner (8). Nodes under /zookeeper/ contribute nothing. */
+static uint64_t node_digest(const struct znode *n)
+{
+	if (n->path_len > 11 && memcmp(n->path, "/zookeeper/", 11) == 0)
+		return 0;
+	uLong crc = crc32(0L, Z_NULL, 0);
+	if (n->path_len > 1)
+		crc = crc32(crc, (const Bytef *)n->path, n->path_len);
+	if (n->data_len > 0)
+		crc = crc32(crc, n->data, (uInt)n->data_len);
+	uint8_t b[60];
+	uint8_t *p = b;
+	const int64_t longs[5] = {n->czxid, n->mzxid, n->pzxid, n->ctime, n->mtime};
+	for (int i = 0; i < 5; i++, p += 8)
+		for (int k = 0; k < 8; k++)
+			p[k] = (uint8_t)((uint64_t)longs[i] >> (56 - 8 * k));
+	const int32_t ints[3] = {n->version, n->cversion, n->aversion};
+	for (int i = 0; i < 3; i++, p += 4)
+		for (int k = 0; k < 4; k++)
+			p[k] = (uint8_t)((uint32_t)ints[i] >> (24 - 8 * k));
+	for (int k = 0; k < 8; k++)
+		p[k] = (uint8_t)((uint64_t)n->ephemeral_owner >> (56 - 8 * k));
+	crc = crc32(crc, b, sizeof b);
+	return (uint64_t)crc;
+}
+
+static void redigest(struct tree *t, struct znode *n)
+{
+	t->digest -= n->digest;
+	n->digest = node_digest(n);
+	t->digest += n->digest;
+}
+
+static struct znode *node_alloc(const char *path, size_t len)
+{
+	struct znode *n = zcalloc(1, sizeof(*n) + len + 1);
+	memcpy(n->path, path, len);
+	n->path[len] = '\0';
+	n->path_len = (uint32_t)len;
+	size_t nlen;
+	const char *name = path_basename(path, len, &nlen);
+	n->name_off = (uint32_t)(name - path);
+	n->data_len = -1;
+	n->acl_ref = ACL_REF_OPEN;
+	n->eph_idx = UINT32_MAX;
+	return n;
+}
+
+static void set_data_buf(struct znode *n, struct jute_bytes data)
+{
+	zfree(n->data);
+	n->data = NULL;
+	n->data_len = data.len;
+	if (data.len > 0) {
+		n->data = zmalloc((size_t)data.len);
+		memcpy(n->data, data.data, (size_t)data.len);
+	}
+}
+
+static void child_add(struct znode *parent, struct znode *c)
+{
+	if (parent->n_children == parent->cap_children) {
+		parent->cap_children = parent->cap_children ? parent->cap_children * 2 : 4;
+		parent->children = zrealloc(parent->children, parent->cap_children * sizeof(*parent->children));
+	}
+	c->child_idx = parent->n_children;
+	parent->children[parent->n_children++] = c;
+	c->parent = parent;
+}
+
+static void child_remove(struct znode *parent, struct znode *c)
+{
+	uint32_t i = c->child_idx;
+	zassert(i < parent->n_children && parent->children[i] == c);
+	struct znode *last = parent->children[--parent->n_children];
+	parent->children[i] = last;
+	last->child_idx = i;
+	if (parent->n_children == 0) {
+		zfree(parent->children);
+		parent->children = NULL;
+		parent->cap_children = 0;
+	}
+}
+
+bool tree_owner_is_session(const struct tree *t, int64_t owner)
+{
+	if (owner == 0 || owner == ZK_CONTAINER_OWNER)
+		return false;
+	if (t->ttl_enabled && (owner & ZK_TTL_MASK) == ZK_TTL_MASK)
+		return false;
+	return true;
+}
+
+static void eph_add(struct tree *t, struct znode *n)
+{
+	if (!tree_owner_is_session(t, n->ephemeral_owner))
+		return;
+	struct eph_list *l = u64map_get(&t->ephemerals, (uint64_t)n->ephemeral_owner);
+	if (!l) {
+		l = zcalloc(1, sizeof(*l));
+		u64map_put(&t->ephemerals, (uint64_t)n->ephemeral_owner, l);
+	}
+	if (l->count == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 4;
+		l->items = zrealloc(l->items, l->cap * sizeof(*l->items));
+	}
+	n->eph_idx = l->count;
+	l->items[l->count++] = n;
+}
+
+static void eph_remove(struct tree *t, struct znode *n)
+{
+	if (n->eph_idx == UINT32_MAX)
+		return;
+	struct eph_list *l = u64map_get(&t->ephemerals, (uint64_t)n->ephemeral_owner);
+	zassert(l && n->eph_idx < l->count && l->items[n->eph_idx] == n);
+	struct znode *last = l->items[--l->count];
+	l->items[n->eph_idx] = last;
+	last->eph_idx = n->eph_idx;
+	n->eph_idx = UINT32_MAX;
+	if (l->count == 0) {
+		u64map_del(&t->ephemerals, (uint64_t)n->ephemeral_owner);
+		zfree(l->items);
+		zfree(l);
+	}
+}
+
+static struct znode *insert(struct tree *t, const char *path, size_t len)
+{
+	struct znode *n = node_alloc(path, len);
+	strmap_put(&t->nodes, n->path, n->path_len, n);
+	t->data_bytes += len;
+	return n;
+}
+
+void tree_init_empty(struct tree *t, bool ttl_enabled)
+{
+	strmap_init(&t->nodes);
+	u64map_init(&t->ephemerals);
+	acl_cache_init(&t->acls);
+	t->digest = 0;
+	t->data_bytes = 0;
+	t->ttl_enabled = ttl_enabled;
+	t->root = NULL;
+}
+
+void tree_init(struct tree *t, bool ttl_enabled)
+{
+	tree_init_empty(t, ttl_enabled);
+	t->root = insert(t, "/", 1);
+	t->root->data_len = 0;
+	redigest(t, t->root);
+	static const uint8_t nothing[1];
+	struct jute_bytes empty = {nothing, 0};
+	/* the special nodes exist with all-zero stats, as on a fresh ZooKeeper */
+	struct znode *zk = tree_create(t, "/zookeeper", 10, empty, ACL_REF_OPEN, 0, 0, 0, 0);
+	(void)zk;
+	tree_create(t, "/zookeeper/quota", 16, empty, ACL_REF_OPEN, 0, 0, 0, 0);
+	struct jr_acl ro = {.perms = ZPERM_READ, .id = {JUTE_STR("world"), JUTE_STR("anyone")}};
+	int64_t ro_ref = acl_cache_intern(&t->acls, &ro, 1);
+	struct znode *cfg = tree_create(t, "/zookeeper/config", 17, empty, ro_ref, 0, 0, 0, 0);
+	acl_cache_release(&t->acls, ro_ref); /* tree_create took its own reference */
+	cfg->aversion = -1;
+	redigest(t, cfg);
+}
+
+void tree_free(struct tree *t)
+{
+	size_t pos = 0;
+	struct strmap_slot *s;
+	while ((s = strmap_next(&t->nodes, &pos))) {
+		struct znode *n = s->value;
+		zfree(n->data);
+		zfree(n->children);
+		zfree(n);
+	}
+	strmap_free(&t->nodes);
+	pos = 0;
+	struct u64map_slot *e;
+	while ((e = u64map_next(&t->ephemerals, &pos))) {
+		struct eph_list *l = e->value;
+		zfree(l->items);
+		zfree(l);
+	}
+	u64map_free(&t->ephemerals);
+	acl_cache_free(&t->acls);
+}
+
+struct znode *tree_get(const struct tree *t, const char *path, size_t len)
+{
+	if (len == 0)
+		return t->root;
+	return strmap_get(&t->nodes, path, len);
+}
+
+size_t tree_count(const struct tree *t)
+{
+	return t->nodes.count;
+}
+
+struct znode *tree_create(struct tree *t, const char *path, size_t len, struct jute_bytes data,
+			  int64_t acl_ref, int64_t ephemeral_owner, int32_t parent_cversion,
+			  int64_t zxid, int64_t time_ms)
+{
+	struct znode *parent = tree_get(t, path, path_parent_len(path, len));
+	zassert(parent != NULL);
+	zassert(tree_get(t, path, len) == NULL);
+	struct znode *n = insert(t, path, len);
+	set_data_buf(n, data);
+	t->data_bytes += (uint64_t)(data.len > 0 ? data.len : 0);
+	n->acl_ref = acl_ref;
+	if (acl_ref != ACL_REF_OPEN)
+		acl_cache_addref(&t->acls, acl_ref);
+	n->czxid = n->mzxid = n->pzxid = zxid;
+	n->ctime = n->mtime = time_ms;
+	n->ephemeral_owner = ephemeral_owner;
+	child_add(parent, n);
+	if (parent_cversion > parent->cversion) {
+		parent->cversion = parent_cversion;
+		parent->pzxid = zxid;
+	}
+	redigest(t, parent);
+	redigest(t, n);
+	eph_add(t, n);
+	return n;
+}
+
+void tree_delete(struct tree *t, struct znode *n, int64_t zxid)
+{
+	zassert(n->n_children == 0 && n->parent != NULL);
+	struct znode *parent = n->parent;
+	child_remove(parent, n);
+	if (zxid > parent->pzxid)
+		parent->pzxid = zxid;
+	redigest(t, parent);
+	eph_remove(t, n);
+	t->digest -= n->digest;
+	t->data_bytes -= n->path_len + (uint64_t)(n->data_len > 0 ? n->data_len : 0);
+	strmap_del(&t->nodes, n->path, n->path_len);
+	if (n->acl_ref != ACL_REF_OPEN)
+		acl_cache_release(&t->acls, n->acl_ref);
+	zfree(n->data);
+	zfree(n);
+}
+
+void tree_set_data(struct tree *t, struct znode *n, struct jute_bytes data, int32_t version,
+		   int64_t zxid, int64_t time_ms)
+{
+	t->data_bytes -= (uint64_t)(n->data_len > 0 ? n->data_len : 0);
+	set_data_buf(n, data);
+	t->data_bytes += (uint64_t)(data.len > 0 ? data.len : 0);
+	n->version = version;
+	n->mzxid = zxid;
+	n->mtime = time_ms;
+	redigest(t, n);
+}
+
+void tree_set_acl(struct tree *t, struct znode *n, int64_t acl_ref, int32_t aversion)
+{
+	if (acl_ref != ACL_REF_OPEN)
+		acl_cache_addref(&t->acls, acl_ref);
+	if (n->acl_ref != ACL_REF_OPEN)
+		acl_cache_release(&t->acls, n->acl_ref);
+	n->acl_ref = acl_ref;
+	n->aversion = aversion;
+	redigest(t, n);
+}
+
+bool tree_is_container(const struct znode *n)
+{
+	return n->ephemeral_owner == ZK_CONTAINER_OWNER;
+}
+
+int64_t tree_ttl_owner(int64_t ttl_ms)
+{
+	return ZK_TTL_MASK | ttl_ms;
+}
+
+int64_t tree_ttl_of(const struct tree *t, const struct znode *n)
+{
+	if (!t->ttl_enabled || n->ephemeral_owner == ZK_CONTAINER_OWNER)
+		return 0;
+	if ((n->ephemeral_owner & ZK_TTL_MASK) != ZK_TTL_MASK)
+		return 0;
+	return n->ephemeral_owner & ZK_TTL_MAX;
+}
+
+void tree_fill_stat(const struct tree *t, const struct znode *n, struct jr_stat *st)
+{
+	st->czxid = n->czxid;
+	st->mzxid = n->mzxid;
+	st->ctime = n->ctime;
+	st->mtime = n->mtime;
+	st->version = n->version;
+	/* §3.4: visible cversion = 2 * persisted - numChildren (int arithmetic) */
+	st->cversion = (int32_t)((uint32_t)n->cversion * 2u - n->n_children);
+	st->aversion = n->aversion;
+	st->ephemeral_owner = tree_owner_is_session(t, n->ephemeral_owner) ? n->ephemeral_owner : 0;
+	st->data_length = n->data_len > 0 ? n->data_len : 0;
+	st->num_children = (int32_t)n->n_children;
+	st->pzxid = n->pzxid;
+}
+
+const struct eph_list *tree_ephemerals(const struct tree *t, int64_t session_id)
+{
+	return u64map_get(&t->ephemerals, (uint64_t)session_id);
+}
+
+int64_t tree_descendants(const struct znode *n)
+{
+	int64_t total = 0;
+	for (uint32_t i = 0; i < n->n_children; i++)
+		total += 1 + tree_descendants(n->children[i]);
+	return total;
+}
+
+struct znode *tree_restore_node(struct tree *t, const char *path, size_t len,
+				struct jute_bytes data, int64_t acl_ref,
+				const struct jr_stat_persisted *st)
+{
+	struct znode *n = tree_get(t, path, len);
+	if (!n)
+		n = insert(t, path, len);
+	set_data_buf(n, data);
+	t->data_bytes += (uint64_t)(data.len > 0 ? data.len : 0);
+	n->acl_ref = acl_ref;
+	if (acl_ref != ACL_REF_OPEN)
+		acl_cache_addref(&t->acls, acl_ref);
+	n->czxid = st->czxid;
+	n->mzxid = st->mzxid;
+	n->ctime = st->ctime;
+	n->mtime = st->mtime;
+	n->version = st->version;
+	n->cversion = st->cversion;
+	n->aversion = st->aversion;
+	n->ephemeral_owner = st->ephemeral_owner;
+	n->pzxid = st->pzxid;
+	if (len == 1 && path[0] == '/') {
+		t->root = n;
+	} else {
+		struct znode *parent = tree_get(t, path, path_parent_len(path, len));
+		zassert(parent != NULL);
+		child_add(parent, n);
+	}
+	redigest(t, n);
+	eph_add(t, n);
+	return n;
+}

@@ -1,0 +1,105 @@
+/* tree: ZooKeeper's DataTree — the znodes held in memory, their Stat fields
+ * kept exactly as ZooKeeper keeps them (zookeeper-protocol.md §3.4, §3.5),
+ * the index of ephemerals per owner, and the incremental tree digest (§6.4).
+ *
+ * The tree only mutates; it never validates requests (that is the request
+ * stage's job, which checks every rule before a txn exists) and never fires
+ * watches (the apply stage does, from what the mutation returns). Every
+ * mutation is a pure function of the tree and its arguments, so replaying
+ * the same txns on any replica gives the same tree.
+ *
+ * Memory: one allocation per znode holding the struct and its path; the
+ * name of a node is a suffix of its path; data is a separate exact-size
+ * buffer; children are an array of pointers with each child knowing its
+ * index, so add and remove are O(1); ACLs are refs into the interned cache. */
+#ifndef ZABD_TREE_TREE_H
+#define ZABD_TREE_TREE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/hashmap.h"
+#include "jute/records.h"
+#include "tree/acl.h"
+
+struct znode {
+	struct znode *parent;
+	struct znode **children;
+	uint32_t n_children;
+	uint32_t cap_children;
+	uint32_t child_idx;  /* my index in parent->children */
+	uint32_t eph_idx;    /* my index in my owner's ephemeral list */
+	int32_t data_len;    /* -1 = null data */
+	int32_t version;
+	int32_t cversion;    /* persisted: number of child creations */
+	int32_t aversion;
+	uint8_t *data;
+	int64_t acl_ref;
+	int64_t czxid, mzxid, pzxid, ctime, mtime;
+	int64_t ephemeral_owner;  /* session id, container or TTL marker, or 0 */
+	uint64_t digest;          /* this node's contribution to the tree digest */
+	uint32_t path_len;
+	uint32_t name_off;
+	char path[];              /* NUL-terminated full path */
+};
+
+struct eph_list {
+	struct znode **items;
+	uint32_t count;
+	uint32_t cap;
+};
+
+struct tree {
+	struct strmap nodes;     /* path -> znode */
+	struct u64map ephemerals;/* session id -> eph_list */
+	struct acl_cache acls;
+	struct znode *root;
+	uint64_t digest;         /* sum of node digests mod 2^64 (§6.4) */
+	uint64_t data_bytes;     /* approximate data size: sum of path and data lengths */
+	bool ttl_enabled;        /* extendedTypesEnabled: TTL owner markers are TTLs */
+};
+
+void tree_init(struct tree *t, bool ttl_enabled);
+/* An empty tree without the special nodes (for loading a snapshot). */
+void tree_init_empty(struct tree *t, bool ttl_enabled);
+void tree_free(struct tree *t);
+
+/* Lookup; "" is an alias of "/" as in ZooKeeper. */
+struct znode *tree_get(const struct tree *t, const char *path, size_t len);
+size_t tree_count(const struct tree *t);
+
+/* Create a node whose parent exists and which does not. `parent_cversion`
+ * is the txn's parentCVersion: applied (with pzxid := zxid) only if larger
+ * than the parent's. Takes a reference on acl_ref. Returns the new node. */
+struct znode *tree_create(struct tree *t, const char *path, size_t len, struct jute_bytes data,
+			  int64_t acl_ref, int64_t ephemeral_owner, int32_t parent_cversion,
+			  int64_t zxid, int64_t time_ms);
+/* Delete a childless node. */
+void tree_delete(struct tree *t, struct znode *n, int64_t zxid);
+void tree_set_data(struct tree *t, struct znode *n, struct jute_bytes data, int32_t version,
+		   int64_t zxid, int64_t time_ms);
+void tree_set_acl(struct tree *t, struct znode *n, int64_t acl_ref, int32_t aversion);
+
+/* Stat as clients see it: visible cversion, dataLength, numChildren, and
+ * ephemeralOwner 0 for containers and TTL nodes. */
+void tree_fill_stat(const struct tree *t, const struct znode *n, struct jr_stat *st);
+
+bool tree_is_container(const struct znode *n);
+/* TTL in ms if n is a TTL node (and TTLs are enabled), else 0. */
+int64_t tree_ttl_of(const struct tree *t, const struct znode *n);
+/* A real session owner (not 0, not a container or TTL marker). */
+bool tree_owner_is_session(const struct tree *t, int64_t owner);
+int64_t tree_ttl_owner(int64_t ttl_ms);
+
+const struct eph_list *tree_ephemerals(const struct tree *t, int64_t session_id);
+
+/* Number of all descendants (getAllChildrenNumber). */
+int64_t tree_descendants(const struct znode *n);
+
+/* Restore a node from a snapshot exactly (stat as persisted). The parent
+ * must already exist (snapshots list parents first), except for "/". */
+struct znode *tree_restore_node(struct tree *t, const char *path, size_t len,
+				struct jute_bytes data, int64_t acl_ref,
+				const struct jr_stat_persisted *st);
+
+#endif
