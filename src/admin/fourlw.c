@@ -42,12 +42,30 @@ static size_t outstanding(struct node *n)
 	return k;
 }
 
+/* ZooKeeper's average latency: rounded HALF_UP to 4 decimals, printed by
+ * Java's Double.toString ("0.0", "9.0667", "1.0E-4"). */
+static void put_java_avg(struct buf *out, uint64_t sum, uint64_t count)
+{
+	uint64_t scaled = count ? (sum * 10000 * 2 + count) / (2 * count) : 0; /* avg * 10^4, rounded */
+	if (scaled > 0 && scaled < 10) {
+		buf_printf(out, "%llu.0E-4", (unsigned long long)scaled);
+		return;
+	}
+	char frac[8];
+	snprintf(frac, sizeof frac, "%04llu", (unsigned long long)(scaled % 10000));
+	size_t k = 4;
+	while (k > 1 && frac[k - 1] == '0')
+		k--;
+	buf_printf(out, "%llu.%.*s", (unsigned long long)(scaled / 10000), (int)k, frac);
+}
+
 static void latency_line(struct node *n, struct buf *out)
 {
 	const struct server_stats *st = &n->stats;
-	double avg = st->n_latency ? (double)st->sum_latency_ms / (double)st->n_latency : 0.0;
 	long long min = st->min_latency_ms < 0 ? 0 : st->min_latency_ms;
-	buf_printf(out, "Latency min/avg/max: %lld/%.4g/%lld\n", min, avg, (long long)st->max_latency_ms);
+	buf_printf(out, "Latency min/avg/max: %lld/", min);
+	put_java_avg(out, (uint64_t)st->sum_latency_ms, st->n_latency);
+	buf_printf(out, "/%lld\n", (long long)st->max_latency_ms);
 }
 
 static void srvr_tail(struct node *n, struct buf *out)
@@ -162,7 +180,6 @@ static long count_fds(void)
 static void mntr_cmd(struct node *n, struct buf *out)
 {
 	const struct server_stats *st = &n->stats;
-	double avg = st->n_latency ? (double)st->sum_latency_ms / (double)st->n_latency : 0.0;
 	struct rlimit rl;
 	getrlimit(RLIMIT_NOFILE, &rl);
 	size_t eph = 0, pos = 0;
@@ -171,7 +188,9 @@ static void mntr_cmd(struct node *n, struct buf *out)
 		eph += ((struct eph_list *)s->value)->count;
 	buf_printf(out, "zk_version\t%s, %s\n", ZABD_VERSION, ZABD_BUILT);
 	buf_printf(out, "zk_server_state\tstandalone\n");
-	buf_printf(out, "zk_avg_latency\t%g\n", avg);
+	buf_printf(out, "zk_avg_latency\t");
+	put_java_avg(out, (uint64_t)st->sum_latency_ms, st->n_latency);
+	buf_printf(out, "\n");
 	buf_printf(out, "zk_max_latency\t%lld\n", (long long)st->max_latency_ms);
 	buf_printf(out, "zk_min_latency\t%lld\n", (long long)(st->min_latency_ms < 0 ? 0 : st->min_latency_ms));
 	buf_printf(out, "zk_packets_received\t%llu\n", (unsigned long long)st->packets_received);

@@ -328,6 +328,7 @@ static void build_zconfig(const struct zoocfg *c, struct zconfig *z)
 	z->container_max_per_minute = c->container_max_per_minute;
 	z->container_max_never_used_ms = c->container_max_never_used_interval_ms;
 	z->server_id = 1;  /* standalone: session ids carry server id 1 (§2.9.2) */
+	z->sessionless_timeout_ms = c->nio_sessionless_cnxn_timeout;
 }
 
 struct server *server_start(uv_loop_t *loop, const struct zoocfg *cfg, struct buf *errmsg)

@@ -82,6 +82,7 @@ uint64_t node_conn_open(struct node *n, const char *remote_ip, uint16_t remote_p
 	buf_init(&c->out);
 	snprintf(c->remote_ip, sizeof c->remote_ip, "%s", remote_ip ? remote_ip : "");
 	c->remote_port = remote_port;
+	c->opened_ms = now_ms;
 	c->st.last_zxid = -1;
 	c->st.min_latency_ms = -1;
 	c->st.last_resp_ms = now_ms;
@@ -243,6 +244,21 @@ int64_t node_last_zxid(const struct node *n)
 	return n->st.last_applied_zxid;
 }
 
+/* A connection that sends no ConnectRequest is closed after
+ * nio.sessionlessCnxnTimeout, as ZooKeeper's NIO factory does. */
+static void close_sessionless(struct node *n, int64_t now_ms)
+{
+	if (n->cfg.sessionless_timeout_ms <= 0)
+		return;
+	size_t pos = 0;
+	struct u64map_slot *s;
+	while ((s = u64map_next(&n->conns, &pos))) {
+		struct node_conn *c = s->value;
+		if (c->state == CONN_NEW && !c->dead && now_ms - c->opened_ms > n->cfg.sessionless_timeout_ms)
+			conn_close_soon(n, c);
+	}
+}
+
 void node_tick(struct node *n, int64_t now_ms)
 {
 	struct session *s;
@@ -252,6 +268,7 @@ void node_tick(struct node *n, int64_t now_ms)
 		int64_t zxid = prep_close_session(&n->st, s->id, 0, now_ms, &txn);
 		pipeline_submit(n, &txn, zxid, 0);
 	}
+	close_sessionless(n, now_ms);
 	if (now_ms >= n->next_container_check_ms) {
 		reaper_run(n, now_ms);
 		n->next_container_check_ms = now_ms + n->cfg.container_check_ms;

@@ -54,6 +54,7 @@ struct node_conn {
 	size_t n_ids, cap_ids;
 	char remote_ip[64];
 	uint16_t remote_port;
+	int64_t opened_ms;
 	struct nreq *qhead, *qtail; /* requests waiting behind an in-flight write */
 	uint32_t n_queued;
 	struct nreq *held_head, *held_tail; /* frames that arrived during the handshake */

@@ -29,6 +29,7 @@ struct zconfig {
 	int32_t container_max_per_minute;
 	int64_t container_max_never_used_ms;
 	int64_t server_id;            /* session id prefix (1 in standalone) */
+	int64_t sessionless_timeout_ms; /* close connections that never send a ConnectRequest */
 };
 
 /* Who sent a request: what prep and reads check permissions against. */
