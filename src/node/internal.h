@@ -25,7 +25,7 @@ void conn_send_reply(struct node *n, struct node_conn *c, int32_t xid, int64_t z
 		     const struct buf *body, int32_t op, int64_t recv_ms, int64_t now_ms);
 void conn_close_soon(struct node *n, struct node_conn *c);
 void conn_add_id(struct node_conn *c, const char *scheme, const char *id);
-void node_notify(void *arg, uint64_t conn, int32_t type, const char *path, size_t len);
+void node_notify(void *arg, uint64_t conn, int32_t type, const char *path, size_t len, int64_t acl_ref);
 
 /* handshake.c */
 void handshake_frame(struct node *n, struct node_conn *c, const uint8_t *frame, size_t len, int64_t now_ms);

@@ -69,9 +69,13 @@ void conn_add_id(struct node_conn *c, const char *scheme, const char *id)
 		c->cap_ids = c->cap_ids ? c->cap_ids * 2 : 4;
 		c->ids = zrealloc(c->ids, c->cap_ids * sizeof(*c->ids));
 	}
-	c->ids[c->n_ids].scheme = zstrndup(scheme, strlen(scheme));
-	c->ids[c->n_ids].id = zstrndup(id, strlen(id));
+	struct auth_id *x = &c->ids[c->n_ids];
+	x->scheme = zstrndup(scheme, strlen(scheme));
+	x->id = zstrndup(id, strlen(id));
+	x->java_hash = acl_java_id_hash(scheme, id);
+	x->seq = (uint32_t)c->n_ids;
 	c->n_ids++;
+	acl_ids_java_order(c->ids, c->n_ids);
 }
 
 uint64_t node_conn_open(struct node *n, const char *remote_ip, uint16_t remote_port, int64_t now_ms)
@@ -132,6 +136,8 @@ void conn_send_reply(struct node *n, struct node_conn *c, int32_t xid, int64_t z
 	size_t mark = frame_begin(&c->out);
 	struct jr_reply_header h = {xid, zxid, err};
 	jr_reply_header_encode(&c->out, &h);
+	/* an error reply is the header alone (§2.3), even where Java leaks
+	 * the empty MultiResponse it had built: no stock client reads it */
 	if (err == 0 && body)
 		buf_put(&c->out, body->data, body->len);
 	frame_end(&c->out, mark);
@@ -164,11 +170,14 @@ void conn_send_reply(struct node *n, struct node_conn *c, int32_t xid, int64_t z
 }
 
 /* Watch notification: ReplyHeader{-1, -1, 0} + WatcherEvent (§2.7.2). */
-void node_notify(void *arg, uint64_t conn, int32_t type, const char *path, size_t len)
+void node_notify(void *arg, uint64_t conn, int32_t type, const char *path, size_t len, int64_t acl_ref)
 {
 	struct node *n = arg;
 	struct node_conn *c = node_conn_get(n, conn);
 	if (!c || c->dead)
+		return;
+	if (acl_ref != NOTIFY_UNFILTERED &&
+	    !acl_check(&n->st.tree.acls, acl_ref, ZPERM_READ, c->ids, c->n_ids, n->cfg.skip_acl))
 		return;
 	size_t mark = frame_begin(&c->out);
 	struct jr_reply_header h = {ZXID_NOTIFICATION, -1, 0};

@@ -112,6 +112,25 @@ static int32_t auth_arrive(struct node *n, struct node_conn *c, const uint8_t *b
 	return ZAUTHFAILED;
 }
 
+static bool is_client_write(int32_t op)
+{
+	switch (op) {
+	case ZOP_CREATE:
+	case ZOP_CREATE2:
+	case ZOP_CREATE_CONTAINER:
+	case ZOP_CREATE_TTL:
+	case ZOP_DELETE:
+	case ZOP_SET_DATA:
+	case ZOP_SET_ACL:
+	case ZOP_MULTI:
+	case ZOP_RECONFIG:
+	case ZOP_CLOSE_SESSION:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* Run a request that needs no txn (now, or when it reaches the queue head). */
 static void run_now(struct node *n, struct node_conn *c, int32_t xid, int32_t op, int32_t err,
 		    const uint8_t *body, size_t len, int64_t recv_ms, int64_t now_ms)
@@ -131,6 +150,11 @@ static void run_now(struct node *n, struct node_conn *c, int32_t xid, int32_t op
 	default:
 		break;
 	}
+	if (is_client_write(op)) {
+		/* a write prep turned away without a txn (PREP_NO_TXN) */
+		conn_send_reply(n, c, xid, zxid, err, NULL, op, recv_ms, now_ms);
+		return;
+	}
 	if (!reads_handles(op)) {
 		/* unknown opcode: Unimplemented, then close, after earlier replies */
 		conn_send_reply(n, c, xid, -1, ZUNIMPLEMENTED, NULL, op, recv_ms, now_ms);
@@ -148,25 +172,6 @@ static void drain(struct node *n, struct node_conn *c, int64_t now_ms)
 		struct nreq *r = dequeue(c);
 		run_now(n, c, r->xid, r->op, r->err, r->body, r->len, r->recv_ms, now_ms);
 		zfree(r);
-	}
-}
-
-static bool is_client_write(int32_t op)
-{
-	switch (op) {
-	case ZOP_CREATE:
-	case ZOP_CREATE2:
-	case ZOP_CREATE_CONTAINER:
-	case ZOP_CREATE_TTL:
-	case ZOP_DELETE:
-	case ZOP_SET_DATA:
-	case ZOP_SET_ACL:
-	case ZOP_MULTI:
-	case ZOP_RECONFIG:
-	case ZOP_CLOSE_SESSION:
-		return true;
-	default:
-		return false;
 	}
 }
 
@@ -191,6 +196,16 @@ void pipeline_frame(struct node *n, struct node_conn *c, const uint8_t *frame, s
 		int64_t zxid = op == ZOP_CLOSE_SESSION
 				       ? prep_close_session(&n->st, c->session_id, xid, now_ms, &txn)
 				       : prep_write(&n->st, &who, xid, op, body, blen, now_ms, &txn);
+		if (zxid == 0) {
+			/* a write that made no txn: answered in order like a read */
+			buf_free(&txn);
+			if (c->qhead)
+				enqueue(c, xid, op, 0, NULL, 0, now_ms)->err = PREP_NO_TXN_ERR;
+			else
+				conn_send_reply(n, c, xid, n->st.last_applied_zxid, PREP_NO_TXN_ERR, NULL, op,
+						now_ms, now_ms);
+			return;
+		}
 		pipeline_submit(n, &txn, zxid, c->id);
 		enqueue(c, xid, op, zxid, NULL, 0, now_ms);
 		return;

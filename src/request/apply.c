@@ -5,35 +5,45 @@
 #include "jute/proto.h"
 #include "tree/path.h"
 
-static void fire(struct zstate *s, int32_t type, const char *path, size_t len, const struct watch_hits *h)
+static void fire(struct zstate *s, int32_t type, const char *path, size_t len, const struct watch_hits *h,
+		 int64_t acl_ref)
 {
 	for (size_t i = 0; i < h->count; i++)
-		s->notify(s->notify_arg, h->conns[i], type, path, len);
+		s->notify(s->notify_arg, h->conns[i], type, path, len, acl_ref);
 }
 
-static void trigger_created(struct zstate *s, const char *p, size_t n)
+static int64_t parent_acl(struct zstate *s, const char *p, size_t pl)
 {
+	struct znode *parent = tree_get(&s->tree, p, pl);
+	return parent ? parent->acl_ref : ACL_REF_OPEN;
+}
+
+static void trigger_created(struct zstate *s, const struct znode *z)
+{
+	const char *p = z->path;
+	size_t n = z->path_len;
 	watch_hits_reset(&s->hits);
 	watch_trigger(&s->watches, WATCH_DATA, p, n, false, &s->hits, NULL);
-	fire(s, ZEV_NODE_CREATED, p, n, &s->hits);
+	fire(s, ZEV_NODE_CREATED, p, n, &s->hits, z->acl_ref);
 	size_t pl = path_parent_len(p, n);
 	watch_hits_reset(&s->hits);
 	watch_trigger(&s->watches, WATCH_CHILD, p, pl, true, &s->hits, NULL);
-	fire(s, ZEV_NODE_CHILDREN_CHANGED, p, pl, &s->hits);
+	fire(s, ZEV_NODE_CHILDREN_CHANGED, p, pl, &s->hits, parent_acl(s, p, pl));
 }
 
-static void trigger_deleted(struct zstate *s, const char *p, size_t n)
+/* `acl_ref` is the deleted node's ACL, kept alive by the caller. */
+static void trigger_deleted(struct zstate *s, const char *p, size_t n, int64_t acl_ref)
 {
 	watch_hits_reset(&s->hits);
 	watch_trigger(&s->watches, WATCH_DATA, p, n, false, &s->hits, NULL);
 	watch_hits_reset(&s->hits2);
 	watch_trigger(&s->watches, WATCH_CHILD, p, n, false, &s->hits2, &s->hits);
-	fire(s, ZEV_NODE_DELETED, p, n, &s->hits);
-	fire(s, ZEV_NODE_DELETED, p, n, &s->hits2);
+	fire(s, ZEV_NODE_DELETED, p, n, &s->hits, acl_ref);
+	fire(s, ZEV_NODE_DELETED, p, n, &s->hits2, acl_ref);
 	size_t pl = path_parent_len(p, n);
 	watch_hits_reset(&s->hits);
 	watch_trigger(&s->watches, WATCH_CHILD, p, pl, true, &s->hits, NULL);
-	fire(s, ZEV_NODE_CHILDREN_CHANGED, p, pl, &s->hits);
+	fire(s, ZEV_NODE_CHILDREN_CHANGED, p, pl, &s->hits, parent_acl(s, p, pl));
 }
 
 static void put_stat(struct zstate *s, struct buf *reply, const struct znode *z)
@@ -119,7 +129,7 @@ static struct znode *do_create(struct zstate *s, const struct jr_txn_header *h, 
 	struct znode *z = tree_create(&s->tree, p, n, f.data, ref, f.owner, pcv, h->zxid, h->time);
 	if (ref != ACL_REF_OPEN)
 		acl_cache_release(&s->tree.acls, ref);
-	trigger_created(s, z->path, z->path_len);
+	trigger_created(s, z);
 	*err = 0;
 	return z;
 }
@@ -134,8 +144,13 @@ static int do_delete_path(struct zstate *s, const char *p, size_t n, int64_t zxi
 	/* copy the path: the node is freed by the delete */
 	char *copy = arena_alloc(&s->scratch, n);
 	memcpy(copy, p, n);
+	int64_t acl_ref = z->acl_ref;
+	if (acl_ref != ACL_REF_OPEN)
+		acl_cache_addref(&s->tree.acls, acl_ref);
 	tree_delete(&s->tree, z, zxid);
-	trigger_deleted(s, copy, n);
+	trigger_deleted(s, copy, n, acl_ref);
+	if (acl_ref != ACL_REF_OPEN)
+		acl_cache_release(&s->tree.acls, acl_ref);
 	return 0;
 }
 
@@ -163,7 +178,7 @@ static struct znode *do_set_data(struct zstate *s, const struct jr_txn_header *h
 	tree_set_data(&s->tree, z, t.data, t.version, h->zxid, h->time);
 	watch_hits_reset(&s->hits);
 	watch_trigger(&s->watches, WATCH_DATA, z->path, z->path_len, false, &s->hits, NULL);
-	fire(s, ZEV_NODE_DATA_CHANGED, z->path, z->path_len, &s->hits);
+	fire(s, ZEV_NODE_DATA_CHANGED, z->path, z->path_len, &s->hits, z->acl_ref);
 	*err = 0;
 	return z;
 }

@@ -83,6 +83,7 @@ int prep_multi(struct zstate *s, const struct caller *c, struct jute_reader *r, 
 	       struct buf *rec)
 {
 	size_t cap = 16, n = 0;
+	bool null_path = false;
 	struct multi_op *ops = arena_alloc(&s->scratch, cap * sizeof(*ops));
 	for (;;) {
 		struct jr_multi_header h;
@@ -100,8 +101,14 @@ int prep_multi(struct zstate *s, const struct caller *c, struct jute_reader *r, 
 		ops[n].off = r->pos;
 		if (!skip_record(r, h.type))
 			return ZMARSHALLINGERROR;
+		/* every write record starts with its path; a null one makes Java
+		 * throw outside its decode error path (see PREP_NO_TXN) */
+		if ((int32_t)be32_get(r->p + ops[n].off) == -1)
+			null_path = true;
 		n++;
 	}
+	if (null_path)
+		return PREP_NO_TXN;
 	jute_put_int(rec, (int32_t)n);
 	pending_begin_undo(&s->pending);
 	bool failed = false;

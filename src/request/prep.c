@@ -326,11 +326,13 @@ int prep_set_data(struct zstate *s, const struct caller *c, struct jute_reader *
 		  struct buf *rec)
 {
 	struct jr_set_data_request q;
-	if (jr_set_data_request_decode(r, &q) || q.path.len < 0)
+	if (jr_set_data_request_decode(r, &q))
 		return ZMARSHALLINGERROR;
 	int rc = prep_session_check(s, c);
 	if (rc)
 		return rc;
+	if (q.path.len < 0)
+		return ZBADARGUMENTS; /* validatePath(null) throws IllegalArgumentException */
 	const char *p = (const char *)q.path.data;
 	size_t plen = (size_t)q.path.len;
 	if (!path_is_valid(p, plen))
@@ -354,11 +356,13 @@ static int prep_set_acl(struct zstate *s, const struct caller *c, struct jute_re
 			struct buf *rec)
 {
 	struct jr_set_acl_request q;
-	if (jr_set_acl_request_decode(r, &q) || q.path.len < 0)
+	if (jr_set_acl_request_decode(r, &q))
 		return ZMARSHALLINGERROR;
 	int rc = prep_session_check(s, c);
 	if (rc)
 		return rc;
+	if (q.path.len < 0)
+		return ZBADARGUMENTS; /* validatePath(null) throws IllegalArgumentException */
 	const char *p = (const char *)q.path.data;
 	size_t plen = (size_t)q.path.len;
 	if (!path_is_valid(p, plen))
@@ -374,8 +378,10 @@ static int prep_set_acl(struct zstate *s, const struct caller *c, struct jute_re
 	else if (q.version != -1 && q.version != node.aversion)
 		rc = ZBADVERSION;
 	if (rc == 0) {
+		/* Java's pending record of a setACL keeps the old ACL (only the
+		 * aversion changes), so a pipelined request is checked against
+		 * the ACL the tree has until this txn is applied */
 		node.aversion = (int32_t)((uint32_t)node.aversion + 1u);
-		node.acl_ref = acl_ref;
 		jute_put_strn(rec, p, plen);
 		put_acl_of_ref(s, rec, acl_ref);
 		jute_put_int(rec, node.aversion);
@@ -389,11 +395,13 @@ int prep_check(struct zstate *s, const struct caller *c, struct jute_reader *r, 
 	       struct buf *rec)
 {
 	struct jr_check_version_request q;
-	if (jr_check_version_request_decode(r, &q) || q.path.len < 0)
+	if (jr_check_version_request_decode(r, &q))
 		return ZMARSHALLINGERROR;
 	int rc = prep_session_check(s, c);
 	if (rc)
 		return rc;
+	if (q.path.len < 0)
+		return ZBADARGUMENTS; /* validatePath(null) throws IllegalArgumentException */
 	const char *p = (const char *)q.path.data;
 	size_t plen = (size_t)q.path.len;
 	if (!path_is_valid(p, plen))
@@ -451,7 +459,9 @@ int64_t prep_write(struct zstate *s, const struct caller *c, int32_t cxid, int32
 		rc = ZUNIMPLEMENTED;
 		break;
 	}
-	if (rc == 0) {
+	if (rc == PREP_NO_TXN) {
+		zxid = 0;
+	} else if (rc == 0) {
 		txn_put_header(txn, c->session_id, cxid, zxid, now_ms, type);
 		buf_put(txn, rec.data, rec.len);
 	} else {

@@ -14,7 +14,13 @@
 #include "request/state.h"
 
 /* Prepare client write `op` with body bytes; appends TxnHeader + record to
- * `txn` and returns the txn's zxid. */
+ * `txn` and returns the txn's zxid. One case makes no txn at all: a multi
+ * with a null path in a sub-op, where Java 3.8 fails while decoding, after
+ * it has taken a zxid and before it builds the txn — the zxid is spent, no
+ * txn exists, and the client gets MarshallingError. zabd does the same (so
+ * its zxids stay equal to Java's); prep_write then returns 0 and leaves
+ * `txn` untouched. */
+#define PREP_NO_TXN_ERR ZMARSHALLINGERROR
 int64_t prep_write(struct zstate *s, const struct caller *c, int32_t cxid, int32_t op,
 		   const uint8_t *body, size_t len, int64_t now_ms, struct buf *txn);
 /* Internal txns. */
@@ -39,6 +45,9 @@ int prep_check(struct zstate *s, const struct caller *c, struct jute_reader *r, 
 int prep_multi(struct zstate *s, const struct caller *c, struct jute_reader *r, int64_t zxid,
 	       struct buf *rec);
 int prep_session_check(struct zstate *s, const struct caller *c);
+
+/* prep_multi's code for "no txn" (see prep_write). */
+#define PREP_NO_TXN 1
 
 void txn_put_header(struct buf *b, int64_t client_id, int32_t cxid, int64_t zxid, int64_t time_ms,
 		    int32_t type);

@@ -206,8 +206,10 @@ static int do_check_or_remove_watches(struct zstate *s, const struct caller *c, 
 				      bool remove)
 {
 	struct jr_check_watches_request q;
-	if (jr_check_watches_request_decode(r, &q) || q.path.len < 0 || !watch_type_ok(q.type))
+	if (jr_check_watches_request_decode(r, &q) || !watch_type_ok(q.type))
 		return ZMARSHALLINGERROR;
+	if (q.path.len < 0)
+		return ZNOWATCHER;  /* Java looks up null and finds nothing */
 	size_t n;
 	const char *p = bpath(q.path, &n);
 	bool found = false;
@@ -223,10 +225,15 @@ static int do_check_or_remove_watches(struct zstate *s, const struct caller *c, 
 static int do_add_watch(struct zstate *s, const struct caller *c, struct jute_reader *r, struct buf *reply)
 {
 	struct jr_add_watch_request q;
-	if (jr_add_watch_request_decode(r, &q) || q.path.len < 0)
+	if (jr_add_watch_request_decode(r, &q))
 		return ZMARSHALLINGERROR;
 	if (q.mode != ZAW_PERSISTENT && q.mode != ZAW_PERSISTENT_RECURSIVE)
 		return ZMARSHALLINGERROR;
+	if (q.path.len < 0) {
+		/* Java registers a watch on a null path, which nothing can fire */
+		jute_put_int(reply, 0);
+		return 0;
+	}
 	size_t n;
 	const char *p = bpath(q.path, &n);
 	enum watch_mode m = q.mode == ZAW_PERSISTENT ? WATCH_PERSISTENT : WATCH_RECURSIVE;
@@ -244,9 +251,9 @@ static void rearm_data(struct zstate *s, const struct caller *c, struct jute_byt
 	const char *p = bpath(b, &n);
 	struct znode *z = tree_get(&s->tree, p, n);
 	if (!z)
-		s->notify(s->notify_arg, c->conn, ZEV_NODE_DELETED, p, n);
+		s->notify(s->notify_arg, c->conn, ZEV_NODE_DELETED, p, n, NOTIFY_UNFILTERED);
 	else if (z->mzxid > rel)
-		s->notify(s->notify_arg, c->conn, ZEV_NODE_DATA_CHANGED, p, n);
+		s->notify(s->notify_arg, c->conn, ZEV_NODE_DATA_CHANGED, p, n, NOTIFY_UNFILTERED);
 	else
 		watch_add(&s->watches, WATCH_DATA, p, n, c->conn, WATCH_STANDARD);
 }
@@ -256,7 +263,7 @@ static void rearm_exist(struct zstate *s, const struct caller *c, struct jute_by
 	size_t n;
 	const char *p = bpath(b, &n);
 	if (tree_get(&s->tree, p, n))
-		s->notify(s->notify_arg, c->conn, ZEV_NODE_CREATED, p, n);
+		s->notify(s->notify_arg, c->conn, ZEV_NODE_CREATED, p, n, NOTIFY_UNFILTERED);
 	else
 		watch_add(&s->watches, WATCH_DATA, p, n, c->conn, WATCH_STANDARD);
 }
@@ -267,9 +274,9 @@ static void rearm_child(struct zstate *s, const struct caller *c, struct jute_by
 	const char *p = bpath(b, &n);
 	struct znode *z = tree_get(&s->tree, p, n);
 	if (!z)
-		s->notify(s->notify_arg, c->conn, ZEV_NODE_DELETED, p, n);
+		s->notify(s->notify_arg, c->conn, ZEV_NODE_DELETED, p, n, NOTIFY_UNFILTERED);
 	else if (z->pzxid > rel)
-		s->notify(s->notify_arg, c->conn, ZEV_NODE_CHILDREN_CHANGED, p, n);
+		s->notify(s->notify_arg, c->conn, ZEV_NODE_CHILDREN_CHANGED, p, n, NOTIFY_UNFILTERED);
 	else
 		watch_add(&s->watches, WATCH_CHILD, p, n, c->conn, WATCH_STANDARD);
 }

@@ -41,7 +41,12 @@ struct caller {
 };
 
 /* Callback through which apply and reads deliver watch notifications. */
-typedef void (*notify_fn)(void *arg, uint64_t conn, int32_t type, const char *path, size_t len);
+/* `acl_ref` is the ACL a receiver needs READ on to be sent the event (the
+ * node's, or the parent's for NodeChildrenChanged) — ZOOKEEPER-4799, which
+ * Debian's 3.8.0 carries; NOTIFY_UNFILTERED for events SetWatches makes up. */
+#define NOTIFY_UNFILTERED INT64_MIN
+typedef void (*notify_fn)(void *arg, uint64_t conn, int32_t type, const char *path, size_t len,
+			  int64_t acl_ref);
 
 struct zstate {
 	const struct zconfig *cfg;

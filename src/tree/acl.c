@@ -171,6 +171,50 @@ const struct acl_list *acl_cache_get(const struct acl_cache *c, int64_t ref)
 	return u64map_get(&c->by_ref, (uint64_t)ref);
 }
 
+static uint32_t java_string_hash(const char *s)
+{
+	/* String.hashCode over UTF-16 code units; ASCII ids (all that the
+	 * schemes produce but digest user names) give the same units */
+	uint32_t h = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		h = 31 * h + *p;
+	return h;
+}
+
+uint32_t acl_java_id_hash(const char *scheme, const char *id)
+{
+	uint32_t r = 17;
+	r = 37 * r + java_string_hash(scheme);
+	r = 37 * r + java_string_hash(id);
+	return r;
+}
+
+static uint32_t java_bucket(uint32_t h, uint32_t cap)
+{
+	return (h ^ (h >> 16)) & (cap - 1);
+}
+
+void acl_ids_java_order(struct auth_id *ids, size_t n)
+{
+	uint32_t cap = 16;
+	while (n > cap * 3 / 4)
+		cap *= 2;
+	/* insertion sort: n is a handful */
+	for (size_t i = 1; i < n; i++) {
+		struct auth_id x = ids[i];
+		uint32_t bx = java_bucket(x.java_hash, cap);
+		size_t j = i;
+		while (j > 0) {
+			uint32_t bj = java_bucket(ids[j - 1].java_hash, cap);
+			if (bj < bx || (bj == bx && ids[j - 1].seq < x.seq))
+				break;
+			ids[j] = ids[j - 1];
+			j--;
+		}
+		ids[j] = x;
+	}
+}
+
 bool acl_ids_have_super(const struct auth_id *ids, size_t n_ids)
 {
 	for (size_t i = 0; i < n_ids; i++)

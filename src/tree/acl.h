@@ -33,7 +33,16 @@ struct acl_list {
 struct auth_id {
 	char *scheme;
 	char *id;
+	uint32_t java_hash;  /* Id.hashCode() of ZooKeeper's jute record */
+	uint32_t seq;        /* insertion order */
 };
+
+/* A connection's ids are a Java HashSet in ZooKeeper, and its iteration
+ * order is visible (the expansion of `auth` ACLs, whoAmI). These keep an
+ * array of ids in that order: bucket of the spread hash at the set's
+ * capacity, insertion order within a bucket. */
+uint32_t acl_java_id_hash(const char *scheme, const char *id);
+void acl_ids_java_order(struct auth_id *ids, size_t n);
 
 struct acl_cache {
 	struct u64map by_ref;   /* ref -> acl_list */
