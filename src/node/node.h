@@ -49,6 +49,7 @@ struct node_conn {
 	bool close_after_flush;
 	bool dirty;
 	bool dead;                  /* closing: ignore further frames */
+	bool null_watch;            /* see struct caller */
 	struct buf out;
 	struct auth_id *ids;
 	size_t n_ids, cap_ids;

@@ -81,9 +81,9 @@ void pipeline_submit(struct node *n, struct buf *txn, int64_t zxid, uint64_t own
 		u64map_put(&n->write_owner, (uint64_t)zxid, (void *)(uintptr_t)owner);
 }
 
-static struct caller caller_of(const struct node_conn *c)
+static struct caller caller_of(struct node_conn *c)
 {
-	return (struct caller){c->session_id, c->id, c->ids, c->n_ids};
+	return (struct caller){c->session_id, c->id, c->ids, c->n_ids, &c->null_watch};
 }
 
 /* AuthPacket (§2.8.3): the identity applies to every request read after it,

@@ -169,6 +169,10 @@ static int do_all_children_number(struct zstate *s, const struct caller *c, stru
 	if (!can(s, c, z, ZPERM_READ))
 		return ZNOAUTH;
 	int64_t total = tree_descendants(z);
+	/* Java counts map keys starting with path + "/": for the "" alias of
+	 * the root that includes the "/" key itself */
+	if (n == 0)
+		total++;
 	jute_put_int(reply, (int32_t)total);
 	return 0;
 }
@@ -230,7 +234,12 @@ static int do_add_watch(struct zstate *s, const struct caller *c, struct jute_re
 	if (q.mode != ZAW_PERSISTENT && q.mode != ZAW_PERSISTENT_RECURSIVE)
 		return ZMARSHALLINGERROR;
 	if (q.path.len < 0) {
-		/* Java registers a watch on a null path, which nothing can fire */
+		/* Java registers a watch on a null path, which nothing can fire,
+		 * once per connection; the next attempt fails inside its watch
+		 * manager with MarshallingError */
+		if (!c->null_watch || *c->null_watch)
+			return ZMARSHALLINGERROR;
+		*c->null_watch = true;
 		jute_put_int(reply, 0);
 		return 0;
 	}

@@ -38,6 +38,7 @@ struct caller {
 	uint64_t conn;                /* 0 for server-internal requests */
 	const struct auth_id *ids;
 	size_t n_ids;
+	bool *null_watch;             /* the connection's "has a null-path addWatch" (Java quirk) */
 };
 
 /* Callback through which apply and reads deliver watch notifications. */
