@@ -219,11 +219,14 @@ static void fire_path(struct watch_mgr *w, enum watch_table t, const char *path,
 	for (uint32_t i = 0; i < wp->count;) {
 		struct watcher x = wp->items[i];
 		bool fires = x.mode == WATCH_RECURSIVE ? !children_changed : self;
-		if (!fires || watch_hits_contains(exclude, x.conn)) {
+		if (!fires) {
 			i++;
 			continue;
 		}
-		if (!watch_hits_contains(hits, x.conn))
+		/* an excluded connection is not notified, but its standard watch
+		 * is still consumed (WatchManager.triggerWatch removes it before
+		 * applying `supress`) */
+		if (!watch_hits_contains(exclude, x.conn) && !watch_hits_contains(hits, x.conn))
 			hits_add(hits, x.conn);
 		if (x.mode == WATCH_STANDARD) {
 			uint32_t before = wp->count;
