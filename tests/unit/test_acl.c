@@ -51,6 +51,16 @@ static void test_ip_syntax(void **state)
 		assert_true(acl_ip_valid(ok[i], strlen(ok[i])));
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
 		assert_false(acl_ip_valid(bad[i], strlen(bad[i])));
+	/* each part goes through Java's Integer.parseInt: leading zeros and a
+	 * sign are fine, as long as the value fits */
+	const char *java_ok[] = {"0010.0.0.1", "+1.2.3.4", "-0.1.2.3", "1.2.3.4/008", "1.2.3.4/+8"};
+	const char *java_bad[] = {"-1.2.3.4", "1.2.3.4/-1", "+.1.2.3", "1.2.3.99999999999999999999",
+				  "1.2.3.4/8/9", " 1.2.3.4", "1.2.3.4/ 8"};
+	for (size_t i = 0; i < sizeof java_ok / sizeof *java_ok; i++)
+		assert_true(acl_ip_valid(java_ok[i], strlen(java_ok[i])));
+	for (size_t i = 0; i < sizeof java_bad / sizeof *java_bad; i++)
+		assert_false(acl_ip_valid(java_bad[i], strlen(java_bad[i])));
+	assert_true(acl_ip_match("010.0.0.0/08", "10.9.8.7"));
 }
 
 static void test_ip_match(void **state)
