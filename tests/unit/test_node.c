@@ -678,6 +678,23 @@ static void test_auth_failure_behind_write(void **state)
 	buf_free(&q);
 }
 
+static void test_sessionless_connection_closed(void **state)
+{
+	struct fx *f = *state;
+	/* nio.sessionlessCnxnTimeout: no ConnectRequest in time ⇒ closed */
+	f->n.cfg.sessionless_timeout_ms = 10000;
+	uint64_t idle = node_conn_open(&f->n, "127.0.0.1", 1, T0);
+	uint64_t ok = open_session(f, 30000, T0, NULL);
+	node_tick(&f->n, T0 + 10000);
+	drain(f);
+	assert_false(f->c[idle].closed);
+	node_tick(&f->n, T0 + 10001);
+	drain(f);
+	assert_true(f->c[idle].closed);
+	assert_false(has_output(f, idle));
+	assert_false(f->c[ok].closed);
+}
+
 static void test_conn_closed_midflight(void **state)
 {
 	struct fx *f = *state;
@@ -715,6 +732,7 @@ int main(void)
 		T(test_frames_held_during_handshake),
 		T(test_bad_frames),
 		T(test_auth_failure_behind_write),
+		T(test_sessionless_connection_closed),
 		T(test_conn_closed_midflight),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
