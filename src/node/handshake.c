@@ -126,7 +126,7 @@ void handshake_applied(struct node *n, struct node_conn *c, int64_t now_ms)
 	c->held_head = c->held_tail = NULL;
 	while (held) {
 		struct nreq *next = held->next;
-		if (!c->dead)
+		if (!c->dead && !c->stop_reading)
 			pipeline_frame(n, c, held->body, held->len, now_ms);
 		zfree(held);
 		held = next;

@@ -194,7 +194,7 @@ void node_notify(void *arg, uint64_t conn, int32_t type, const char *path, size_
 void node_conn_frame(struct node *n, uint64_t conn, const uint8_t *frame, size_t len, int64_t now_ms)
 {
 	struct node_conn *c = node_conn_get(n, conn);
-	if (!c || c->dead)
+	if (!c || c->dead || c->stop_reading)
 		return;
 	c->st.received++;
 	n->stats.packets_received++;

@@ -50,6 +50,8 @@ struct node_conn {
 	bool dirty;
 	bool dead;                  /* closing: ignore further frames */
 	bool null_watch;            /* see struct caller */
+	bool stop_reading;          /* an Unimplemented or failed auth is queued: read
+				     * nothing more, but answer what came before it */
 	struct buf out;
 	struct auth_id *ids;
 	size_t n_ids, cap_ids;

@@ -218,7 +218,7 @@ void pipeline_frame(struct node *n, struct node_conn *c, const uint8_t *frame, s
 		struct nreq *r = enqueue(c, xid, op, 0, body, blen, now_ms);
 		r->err = err;
 		if (!known || err)
-			c->dead = true;  /* nothing after an Unimplemented or failed auth is read */
+			c->stop_reading = true;  /* nothing after an Unimplemented or failed auth is read */
 		return;
 	}
 	run_now(n, c, xid, op, err, body, blen, now_ms, now_ms);

@@ -269,10 +269,12 @@ int prep_create(struct zstate *s, const struct caller *c, int32_t op, struct jut
 		jute_put_bool(rec, owner != 0);
 		jute_put_int(rec, new_cversion);
 	}
-	/* the overlay: parent gains a child; the node exists */
+	/* the overlay: parent gains a child; the node exists. The overlay
+	 * takes parentCVersion unconditionally, as Java's change record does
+	 * (only the tree ignores a value that is not larger), so creates
+	 * pipelined behind a saturated counter see INT32_MIN (§3.5). */
 	struct pview pv = parent;
-	if (new_cversion > pv.cversion)
-		pv.cversion = new_cversion;
+	pv.cversion = new_cversion;
 	pv.num_children++;
 	pending_set(&s->pending, &s->tree, p, parent_len, zxid, &pv);
 	struct pview nv = {.exists = true, .owner = owner, .acl_ref = acl_ref};

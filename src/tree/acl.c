@@ -256,25 +256,47 @@ bool acl_check(const struct acl_cache *c, int64_t ref, int32_t perms, const stru
 	return false;
 }
 
-/* Parse dotted IPv4 into 4 bytes; false if malformed. */
+/* Java's Integer.parseInt on ASCII: an optional sign, then one or more
+ * digits, any number of them ("007", "+8" and "-0" are numbers). Values
+ * beyond `max` (or negative, other than -0) fail; so does overflow. */
+static bool parse_java_uint(const char *s, size_t n, long max, long *out)
+{
+	size_t i = 0;
+	bool neg = false;
+	if (n > 0 && (s[0] == '+' || s[0] == '-')) {
+		neg = s[0] == '-';
+		i = 1;
+	}
+	if (i == n)
+		return false;
+	long v = 0;
+	for (; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+		if (v > max)
+			return false;
+	}
+	if (neg && v != 0)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Parse dotted IPv4 into 4 bytes as IPAuthenticationProvider does
+ * (split on '.', exactly four parts, each parseInt'd into 0..255). */
 static bool parse_ipv4(const char *s, size_t n, uint8_t out[4])
 {
 	int part = 0;
-	unsigned v = 0;
-	int digits = 0;
+	size_t start = 0;
 	for (size_t i = 0; i <= n; i++) {
-		if (i == n || s[i] == '.') {
-			if (digits == 0 || v > 255 || part > 3)
-				return false;
-			out[part++] = (uint8_t)v;
-			v = 0;
-			digits = 0;
+		if (i < n && s[i] != '.')
 			continue;
-		}
-		if (s[i] < '0' || s[i] > '9' || digits >= 3)
+		long v;
+		if (part > 3 || !parse_java_uint(s + start, i - start, 255, &v))
 			return false;
-		v = v * 10 + (unsigned)(s[i] - '0');
-		digits++;
+		out[part++] = (uint8_t)v;
+		start = i + 1;
 	}
 	return part == 4;
 }
@@ -287,19 +309,10 @@ static bool parse_ip_acl(const char *id, size_t n, uint8_t addr[4], int *bits)
 		return false;
 	*bits = 32;
 	if (slash) {
-		size_t blen = n - alen - 1;
-		if (blen == 0 || blen > 2)
+		long b;
+		if (!parse_java_uint(slash + 1, n - alen - 1, 32, &b))
 			return false;
-		int b = 0;
-		for (size_t i = 0; i < blen; i++) {
-			char ch = slash[1 + i];
-			if (ch < '0' || ch > '9')
-				return false;
-			b = b * 10 + (ch - '0');
-		}
-		if (b > 32)
-			return false;
-		*bits = b;
+		*bits = (int)b;
 	}
 	return true;
 }

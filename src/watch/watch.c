@@ -223,9 +223,9 @@ static void fire_path(struct watch_mgr *w, enum watch_table t, const char *path,
 			i++;
 			continue;
 		}
-		/* an excluded connection (already told by the other table) is not
-		 * told twice, but its one-shot watch is used up all the same, as
-		 * in ZooKeeper's WatchManager.triggerWatch */
+		/* an excluded connection is not notified, but its standard watch
+		 * is still consumed (WatchManager.triggerWatch removes it before
+		 * applying `supress`) */
 		if (!watch_hits_contains(exclude, x.conn) && !watch_hits_contains(hits, x.conn))
 			hits_add(hits, x.conn);
 		if (x.mode == WATCH_STANDARD) {

@@ -55,8 +55,8 @@ void watch_remove_conn(struct watch_mgr *w, uint64_t conn);
 
 /* Fire (path, event) on table t: appends to `hits` each connection to
  * notify that is not already in `hits` or in `exclude`; standard watchers
- * that fire are removed (excluded ones too). `children_changed` events never reach recursive
- * watchers. */
+ * that fire are removed, excluded ones included. `children_changed` events
+ * never reach recursive watchers. */
 void watch_trigger(struct watch_mgr *w, enum watch_table t, const char *path, size_t len,
 		   bool children_changed, struct watch_hits *hits, const struct watch_hits *exclude);
 

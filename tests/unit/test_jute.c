@@ -188,6 +188,55 @@ static void test_bool_reads_any_nonzero_writes_exact(void **state)
 	buf_free(&b);
 }
 
+static void test_error_is_sticky(void **state)
+{
+	(void)state;
+	/* once a read fails, later reads return zeros and the first error stays */
+	static const uint8_t wire[] = {0, 0, 0, 200, 1, 2, 3, 4, 5, 6, 7, 8};
+	struct jute_reader r;
+	jute_reader_init(&r, wire, sizeof wire, 100, NULL);
+	jute_get_buffer(&r);
+	assert_int_equal(r.err, JUTE_ERR_LENGTH);
+	assert_int_equal(jute_get_int(&r), 0);
+	assert_int_equal(jute_get_long(&r), 0);
+	assert_false(jute_get_bool(&r));
+	assert_int_equal(r.err, JUTE_ERR_LENGTH);
+	/* running short leaves nothing readable */
+	jute_reader_init(&r, wire, 6, 100, NULL);
+	assert_int_equal(jute_get_int(&r), 200);
+	assert_int_equal(jute_get_int(&r), 0);
+	assert_int_equal(r.err, JUTE_ERR_SHORT);
+	assert_int_equal(jute_remaining(&r), 0);
+	assert_int_equal(jute_get_byte(&r), 0);
+	assert_int_equal(r.err, JUTE_ERR_SHORT);
+}
+
+static void test_null_vector_and_string_round_trip(void **state)
+{
+	(void)state;
+	/* a null ACL vector and a null path stay null, distinct from empty */
+	struct jr_create_request c = {.path = JUTE_NULL, .data = JUTE_STR(""), .flags = 0};
+	c.acl.count = -1;
+	c.acl.items = NULL;
+	struct buf b;
+	buf_init(&b);
+	jr_create_request_encode(&b, &c);
+	static const uint8_t want[] = {0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
+	assert_int_equal(b.len, sizeof want);
+	assert_memory_equal(b.data, want, sizeof want);
+	struct arena a;
+	arena_init(&a);
+	struct jute_reader r;
+	jute_reader_init(&r, b.data, b.len, 1048575, &a);
+	struct jr_create_request d;
+	assert_int_equal(jr_create_request_decode(&r, &d), 0);
+	assert_int_equal(d.path.len, -1);
+	assert_int_equal(d.data.len, 0);
+	assert_int_equal(d.acl.count, -1);
+	buf_free(&b);
+	arena_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +248,8 @@ int main(void)
 		cmocka_unit_test(test_length_limits),
 		cmocka_unit_test(test_hostile_vector_count),
 		cmocka_unit_test(test_bool_reads_any_nonzero_writes_exact),
+		cmocka_unit_test(test_error_is_sticky),
+		cmocka_unit_test(test_null_vector_and_string_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
