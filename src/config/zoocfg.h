@@ -237,8 +237,8 @@ int zoocfg_jute_extrasize(const struct zoocfg *c);
  * too with readonlymode.enabled; otherwise the whitelist decides. */
 bool zoocfg_4lw_allowed(const struct zoocfg *c, const char *word);
 
-/* Raw value of any key of the file (after alias resolution of nothing:
- * the key as written), or NULL. */
+/* The value of any key of the file, known or not, looked up by the key
+ * exactly as written (no zookeeper. alias resolution); NULL if absent. */
 const char *zoocfg_get(const struct zoocfg *c, const char *key);
 const struct zoocfg_server *zoocfg_find_server(const struct zoocfg *c, int64_t sid);
 /* Java's QuorumPeerConfig.isDistributed: servers are given and either more

@@ -15,12 +15,12 @@
 #define MAX_PARTS 8
 
 /* Java String.split(sep): trailing empty parts are dropped. Returns the
- * number of parts, or MAX_PARTS + 1 when there are more than MAX_PARTS. */
-static int jsplit(char *s, char sep, char **parts)
+ * number of parts, or MAX_PARTS + 1 when there are more than `max`. */
+static int jsplit(char *s, char sep, char **parts, int max)
 {
 	int n = 0;
 	for (char *p = s;; n++) {
-		if (n == MAX_PARTS)
+		if (n == max)
 			return MAX_PARTS + 1;
 		parts[n] = p;
 		char *q = strchr(p, sep);
@@ -40,14 +40,14 @@ static int jsplit(char *s, char sep, char **parts)
 static int host_and_ports(struct zcx *x, const char *key, int line, char *s, char **parts)
 {
 	if (s[0] != '[')
-		return jsplit(s, ':', parts);
+		return jsplit(s, ':', parts, MAX_PARTS);
 	char *close = strchr(s, ']');
 	if (!close)
 		return zcx_fail(x, line, key, "'%.64s' starts with '[' but has no ']'", s);
 	if (close[1] != ':' || close[2] == '\0')
 		return zcx_fail(x, line, key, "'%.64s' has no port after ']:'", s);
 	*close = '\0';
-	int n = jsplit(close + 2, ':', parts + 1);
+	int n = jsplit(close + 2, ':', parts + 1, MAX_PARTS - 1);
 	if (n > MAX_PARTS - 1)
 		return MAX_PARTS + 1;
 	parts[0] = s + 1;
@@ -137,7 +137,7 @@ static int parse_server(struct zcx *x, const char *key, const char *value, int l
 				"byte of session ids)", (long long)srv->sid);
 	char *copy = zstrndup(value, strlen(value));
 	char *halves[MAX_PARTS];
-	int n = jsplit(copy, ';', halves);
+	int n = jsplit(copy, ';', halves, MAX_PARTS);
 	int rc;
 	if (n < 1 || n > 2)
 		rc = zcx_fail(x, line, key, "'%.64s': %s", value, wrong_form);

@@ -565,6 +565,9 @@ static void test_bad_server_lines(void **state)
 	snprintf(want, sizeof want, "zoo.cfg:2: server.1: %s", form);
 	expect_error(f, "dataDir=/d\nserver.1=h:2888\n", want);
 	expect_error(f, "dataDir=/d\nserver.1=h:1:2:observer:x\n", want);
+	/* more parts than the splitter keeps (found by fuzz_zoocfg) */
+	expect_error(f, "dataDir=/d\nserver.1=[::1]:1:2:3:4:5:6:7:8:9\n", want);
+	expect_error(f, "dataDir=/d\nserver.1=h:1:2:3:4:5:6:7:8:9:10\n", want);
 	expect_error(f, "dataDir=/d\nserver.1=h:2888:x\n",
 		     "zoo.cfg:2: server.1: port 'x' is not a number");
 	expect_error(f, "dataDir=/d\nserver.1=h:2888:70000\n",
