@@ -4,10 +4,11 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PY         := /usr/bin/python3
 
-.PHONY: all run test deps build asan unit it tidy sim bench clean
+.PHONY: all run test deps build asan fuzz unit it tidy sim bench clean
 
 all: build
 
@@ -34,13 +35,20 @@ asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DZABD_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
+# clang build: -Werror on the second compiler, and the libFuzzer targets
+# (tests/fuzz) whose seed corpora ctest replays.
+fuzz: deps
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	cd $(FUZZ_BUILD) && ctest --output-on-failure -j $(JOBS) -R fuzz
+
 run: build
 	mkdir -p data
 	./$(BUILD)/zabd
 
 # unit + simulation tests (ctest), integration tests (pytest on real processes),
 # then the unit suite again under AddressSanitizer/UBSan.
-test: build asan
+test: build asan fuzz
 	tools/tidy.sh
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	ZABD_BIN=$(CURDIR)/$(BUILD)/zabd ZABD_BUILD=$(CURDIR)/$(BUILD) $(PY) -m pytest -q -p no:cacheprovider tests/it
@@ -57,7 +65,7 @@ tidy:
 	tools/tidy.sh
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
 
 # Long campaigns, outside `make test`.
 #   make sim SEEDS=100000   swarm campaign over seeds 1..N

@@ -22,7 +22,7 @@ for d in $core; do
     fi
   done
 done
-for f in $(find src tools bench tests -name '*.[ch]' 2>/dev/null); do
+for f in $(find src tools bench tests ctl -name '*.[ch]' 2>/dev/null); do
   n=$(wc -l <"$f")
   if [ "$n" -gt 1500 ]; then echo "tidy: $f has $n lines (split it by concept)"; fail=1; fi
   awk -v F="$f" '
