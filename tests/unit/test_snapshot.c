@@ -304,6 +304,56 @@ static void test_bad_magic_and_lengths(void **state)
 	vfs_mem_destroy(v);
 }
 
+static uint64_t xs(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static int count_nodes(void *a, const struct snapshot_node *n)
+{
+	(*(int *)a)++;
+	return 0;
+}
+
+/* Bad input gets an error, never a crash or a huge allocation: mutate a
+ * valid snapshot at random (bytes, counts, lengths, cuts) and read it. */
+static void test_garbage_never_crashes(void **state)
+{
+	struct vfs *v = disk();
+	write_app(v);
+	size_t len;
+	const char *p = DIR "/snapshot.2000003e8";
+	const uint8_t *f = vfs_mem_get(v, p, &len);
+	uint8_t orig[2048];
+	memcpy(orig, f, len);
+	uint64_t seed = 99;
+	struct snapshot_callbacks cb = {.on_node = count_nodes};
+	for (int round = 0; round < 4000; round++) {
+		uint8_t img[2048];
+		memcpy(img, orig, len);
+		size_t n = len;
+		int muts = 1 + (int)(xs(&seed) % 4);
+		for (int m = 0; m < muts; m++) {
+			size_t at = (size_t)(xs(&seed) % n);
+			uint64_t how = xs(&seed) % 4;
+			img[at] = how == 0 ? 0xff : how == 1 ? 0x7f : (uint8_t)(img[at] ^ (1u << (xs(&seed) % 8)));
+		}
+		if (xs(&seed) % 4 == 0)
+			n = (size_t)(xs(&seed) % n);
+		vfs_mem_put(v, p, img, n);
+		int nodes = 0;
+		struct snapshot_info info;
+		struct store_error e;
+		int rc = snapshot_read(v, p, &cb, &nodes, &info, &e);
+		assert_true(rc == 0 || rc == STORE_ECORRUPT);
+		assert_true(nodes <= 6);
+	}
+	vfs_mem_destroy(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_35_snapshot_without_trailer),
 		cmocka_unit_test(test_crash_while_writing),
 		cmocka_unit_test(test_bad_magic_and_lengths),
+		cmocka_unit_test(test_garbage_never_crashes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
