@@ -1,7 +1,8 @@
 /* zabdump: print ZooKeeper txn logs and snapshots (ours or Java's), one txn
  * or one node per line, as text or as JSON lines.
  *
- *   zabdump [--json] FILE...        a log.* or snapshot.* file (by magic)
+ *   zabdump [--json] FILE...        a log.* or snapshot.* file (by magic;
+ *                                   snapshot.*.gz is inflated)
  *   zabdump [--json] --datadir DIR [--logdir DIR]
  *                                   what recovery would load: the newest
  *                                   valid snapshot, then the txns after it
@@ -356,7 +357,8 @@ static int dump_file(struct vfs *v, const char *path)
 	vfs_close(v, f);
 	if (rc == 0 && be32_get(magic) == TXNLOG_MAGIC)
 		return dump_log(v, path);
-	if (rc == 0 && be32_get(magic) == SNAPSHOT_MAGIC)
+	if (rc == 0 && (be32_get(magic) == SNAPSHOT_MAGIC ||
+			(snapshot_is_gz(path) && magic[0] == 0x1f && magic[1] == 0x8b)))
 		return dump_snapshot(v, path);
 	fprintf(stderr, "zabdump: %s: neither a txn log nor a snapshot (bad magic)\n", path);
 	return 2;

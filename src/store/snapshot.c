@@ -24,6 +24,8 @@
 #include "base/zassert.h"
 #include "jute/jute.h"
 
+#include <zlib.h>
+
 #define OUT_FLUSH (1u << 20)
 
 enum wstate { W_HEADER, W_SESSIONS, W_ACLS, W_NODES };
@@ -245,35 +247,116 @@ struct sr {
 	uint32_t adler;
 	struct store_error *e;
 	struct arena arena;
+	/* .gz snapshots: the window holds inflated bytes; size is unknown
+	 * (UINT64_MAX) until the stream ends */
+	bool gz;
+	bool gz_end;
+	z_stream zs;
+	uint8_t *zin;
+	uint64_t src_off;  /* next compressed byte to read */
 };
+
+static const uint8_t *short_file(struct sr *r)
+{
+	store_fail(r->e, STORE_ECORRUPT, 0, r->path, (int64_t)r->pos,
+		   "snapshot ends in the middle of a record");
+	return NULL;
+}
+
+static const uint8_t *read_fail(struct sr *r, int rc, const char *what)
+{
+	store_fail(r->e, STORE_EIO, rc < 0 ? -rc : EIO, r->path, (int64_t)r->pos, "%s", what);
+	r->win_len = 0;
+	return NULL;
+}
+
+/* Inflate into win[have..want); returns the new fill, or -1 (error set). */
+static int64_t gz_fill(struct sr *r, size_t have, size_t want)
+{
+	r->zs.next_out = r->win + have;
+	r->zs.avail_out = (uInt)(want - have);
+	while (r->zs.avail_out > 0 && !r->gz_end) {
+		if (r->zs.avail_in == 0) {
+			int64_t got = vfs_pread(r->vfs, r->f, r->zin, WIN, r->src_off);
+			if (got < 0)
+				return read_fail(r, (int)got, "cannot read snapshot"), -1;
+			if (got == 0)
+				break;  /* truncated gzip stream: reported as a short file */
+			r->src_off += (uint64_t)got;
+			r->zs.next_in = r->zin;
+			r->zs.avail_in = (uInt)got;
+		}
+		int zr = inflate(&r->zs, Z_NO_FLUSH);
+		if (zr == Z_STREAM_END)
+			r->gz_end = true;
+		else if (zr != Z_OK && zr != Z_BUF_ERROR)
+			return store_fail(r->e, STORE_ECORRUPT, 0, r->path, (int64_t)r->src_off,
+					  "corrupt gzip stream in snapshot"), -1;
+	}
+	return (int64_t)(want - r->zs.avail_out);
+}
 
 /* The next n bytes, contiguous; NULL (error set) if the file ends first. */
 static const uint8_t *peek(struct sr *r, size_t n)
 {
-	if (r->pos + n > r->size) {
-		store_fail(r->e, STORE_ECORRUPT, 0, r->path, (int64_t)r->pos,
-			   "snapshot ends in the middle of a record");
-		return NULL;
-	}
+	if (r->pos + n > r->size)
+		return short_file(r);
 	if (r->pos >= r->win_off && r->pos + n <= r->win_off + r->win_len)
 		return r->win + (r->pos - r->win_off);
 	size_t want = n > WIN ? n : WIN;
 	if (r->pos + want > r->size)
 		want = (size_t)(r->size - r->pos);
+	/* keep the bytes from pos on (a compressed stream cannot be re-read) */
+	size_t keep = 0;
+	if (r->pos >= r->win_off && r->pos < r->win_off + r->win_len)
+		keep = (size_t)(r->win_off + r->win_len - r->pos);
 	if (want > r->cap) {
-		r->win = zrealloc(r->win, want);
+		uint8_t *w = zmalloc(want);
+		if (keep)
+			memcpy(w, r->win + (r->pos - r->win_off), keep);
+		zfree(r->win);
+		r->win = w;
 		r->cap = want;
-	}
-	int rc = vfs_read_exact(r->vfs, r->f, r->win, want, r->pos);
-	if (rc != 0) {
-		store_fail(r->e, STORE_EIO, rc < 0 ? -rc : EIO, r->path, (int64_t)r->pos,
-			   "cannot read snapshot");
-		r->win_len = 0;
-		return NULL;
+	} else if (keep) {
+		memmove(r->win, r->win + (r->pos - r->win_off), keep);
 	}
 	r->win_off = r->pos;
+	r->win_len = keep;
+	if (r->gz) {
+		int64_t got = gz_fill(r, keep, want);
+		if (got < 0)
+			return NULL;
+		r->win_len = (size_t)got;
+		if (r->win_len < n)
+			return short_file(r);
+		return r->win;
+	}
+	int rc = vfs_read_exact(r->vfs, r->f, r->win + keep, want - keep, r->pos + keep);
+	if (rc != 0)
+		return read_fail(r, rc, "cannot read snapshot");
 	r->win_len = want;
 	return r->win;
+}
+
+/* Bytes left if known (plain files); compressed streams claim "plenty" and
+ * rely on peek() failing at the real end. */
+static uint64_t left(const struct sr *r)
+{
+	return r->gz ? UINT64_MAX / 2 : r->size - r->pos;
+}
+
+/* True once nothing follows (for the optional 3.6 trailer). */
+static bool at_end(struct sr *r)
+{
+	if (!r->gz)
+		return r->pos == r->size;
+	if (r->pos < r->win_off + r->win_len)
+		return false;
+	struct store_error scratch, *saved = r->e;
+	r->e = &scratch;
+	bool end = peek(r, 1) == NULL;
+	r->e = saved;
+	return end;
 }
 
 static void take(struct sr *r, size_t n)
@@ -328,7 +411,7 @@ static int read_sessions(struct sr *r, const struct snapshot_callbacks *cb, void
 	int rc = get_u32(r, &n);
 	if (rc)
 		return rc;
-	if ((int32_t)n < 0 || (uint64_t)n * 12 > r->size - r->pos)
+	if ((int32_t)n < 0 || (uint64_t)n * 12 > left(r))
 		return corrupt(r, at, "impossible session count");
 	info->sessions = n;
 	if (cb && cb->on_counts && cb->on_counts(arg, 0, n))
@@ -354,7 +437,7 @@ static int read_acl_entry(struct sr *r, const struct snapshot_callbacks *cb, voi
 	if (p == NULL)
 		return r->e->code;
 	int32_t count = (int32_t)be32_get(p + 8);
-	if (count < 0 || (uint64_t)count * 12 > r->size - r->pos - 12)
+	if (count < 0 || (uint64_t)count * 12 > left(r) - 12)
 		return corrupt(r, at, "impossible ACL count");
 	size_t need = 12;
 	for (int32_t i = 0; i < count; i++) {
@@ -395,7 +478,7 @@ static int read_acls(struct sr *r, const struct snapshot_callbacks *cb, void *ar
 	int rc = get_u32(r, &n);
 	if (rc)
 		return rc;
-	if ((int32_t)n < 0 || (uint64_t)n * 12 > r->size - r->pos)
+	if ((int32_t)n < 0 || (uint64_t)n * 12 > left(r))
 		return corrupt(r, at, "impossible ACL cache size");
 	info->acls = n;
 	if (cb && cb->on_counts && cb->on_counts(arg, 1, n))
@@ -474,7 +557,7 @@ static int read_seal(struct sr *r)
 static int read_trailer(struct sr *r, const struct snapshot_callbacks *cb, void *arg,
 			struct snapshot_info *info)
 {
-	if (r->pos == r->size)
+	if (at_end(r))
 		return 0;  /* a 3.5 snapshot: no digest */
 	const uint8_t *p = peek(r, 12);
 	if (p == NULL)
@@ -534,6 +617,24 @@ static int read_body(struct sr *r, const struct snapshot_callbacks *cb, void *ar
 	return rc;
 }
 
+/* The snapshot read whole; the gzip stream must also end properly (its
+ * CRC-32 and length trailer checked by zlib), or the file was cut. */
+static int gz_finish(struct sr *r)
+{
+	while (!r->gz_end) {
+		r->pos = r->win_off + r->win_len;  /* drop what was consumed */
+		int64_t got = gz_fill(r, 0, r->cap);
+		if (got < 0)
+			return r->e->code;
+		r->win_off = r->pos;
+		r->win_len = (size_t)got;
+		if (got == 0 && !r->gz_end)
+			return store_fail(r->e, STORE_ECORRUPT, 0, r->path, (int64_t)r->src_off,
+					  "gzip stream of the snapshot is cut short");
+	}
+	return 0;
+}
+
 int snapshot_read(struct vfs *vfs, const char *path, const struct snapshot_callbacks *cb,
 		  void *arg, struct snapshot_info *info, struct store_error *e)
 {
@@ -553,13 +654,35 @@ int snapshot_read(struct vfs *vfs, const char *path, const struct snapshot_callb
 		vfs_close(vfs, r.f);
 		return store_fail(e, STORE_EIO, -rc, path, -1, "cannot stat snapshot");
 	}
+	if (snapshot_is_gz(path)) {
+		r.gz = true;
+		r.size = UINT64_MAX;
+		r.zin = zmalloc(WIN);
+		if (inflateInit2(&r.zs, 16 + MAX_WBITS) != Z_OK) {
+			zfree(r.zin);
+			vfs_close(vfs, r.f);
+			return store_fail(e, STORE_EIO, ENOMEM, path, -1, "cannot start inflate");
+		}
+	}
 	arena_init(&r.arena);
 	rc = read_body(&r, cb, arg, info);
 	info->size = r.pos;
+	if (rc == 0 && r.gz)
+		rc = gz_finish(&r);
 	arena_free(&r.arena);
+	if (r.gz) {
+		inflateEnd(&r.zs);
+		zfree(r.zin);
+	}
 	zfree(r.win);
 	vfs_close(vfs, r.f);
 	return rc;
+}
+
+bool snapshot_is_gz(const char *path)
+{
+	size_t n = strlen(path);
+	return n > 3 && strcmp(path + n - 3, ".gz") == 0;
 }
 
 int snapshot_quick_check(struct vfs *vfs, const char *path, struct store_error *e)
@@ -572,8 +695,13 @@ int snapshot_quick_check(struct vfs *vfs, const char *path, struct store_error *
 	rc = vfs_size(vfs, f, &size);
 	uint8_t tail[5];
 	int ok = 0;
-	if (rc == 0 && size >= 10 && (rc = vfs_read_exact(vfs, f, tail, 5, size - 5)) == 0)
+	if (snapshot_is_gz(path)) {
+		/* SnapStream.isValidGZipStream: the gzip magic */
+		if (rc == 0 && size >= 2 && (rc = vfs_read_exact(vfs, f, tail, 2, 0)) == 0)
+			ok = tail[0] == 0x1f && tail[1] == 0x8b;
+	} else if (rc == 0 && size >= 10 && (rc = vfs_read_exact(vfs, f, tail, 5, size - 5)) == 0) {
 		ok = memcmp(tail, "\0\0\0\1/", 5) == 0;
+	}
 	vfs_close(vfs, f);
 	if (rc < 0)
 		return store_fail(e, STORE_EIO, -rc, path, -1, "cannot read snapshot");

@@ -94,8 +94,14 @@ struct snapshot_info {
 	uint64_t size;          /* bytes read */
 };
 
+/* Does the name say gzip (snapshot.<hex>.gz, zookeeper.snapshot.compression
+ * .method=gz)? Such files are read through zlib; the checksums cover the
+ * inflated bytes. (.snappy is not supported: it fails the quick check.) */
+bool snapshot_is_gz(const char *path);
+
 /* Java's quick validity check (SnapStream.isValidSnapshot): at least 10
- * bytes, ending with 00 00 00 01 2f. 1 valid, 0 not, < 0 I/O error. */
+ * bytes, ending with 00 00 00 01 2f; for .gz, the gzip magic. 1 valid,
+ * 0 not, < 0 I/O error. */
 int snapshot_quick_check(struct vfs *vfs, const char *path, struct store_error *e);
 
 /* Reads a whole snapshot, checking every seal. cb may be NULL (verify

@@ -366,3 +366,30 @@ def test_torn_last_entry_at_every_byte(javadir, tmp_path):
     finally:
         srv.cleanup()
     assert f"Zxid: 0x{prev_zxid:x}" in srvr, srvr
+
+
+def test_gzip_snapshots_from_java(tmp_path):
+    """snapshot.compression.method=gz: Java writes snapshot.<hex>.gz; we read
+    them as SnapshotFormatter does and recover from the newest."""
+    data = str(tmp_path / "gz")
+    srv = JavaZkServer({"snapCount": "20", "snapshot.compression.method": "gz"}, data_dir=data)
+    srv.start()
+    try:
+        zk = kazoo(srv.hosts, auth=False)
+        for i in range(60):
+            zk.create("/n%d" % i, b"x" * i)
+        zk.stop()
+        zk.close()
+    finally:
+        srv.stop()
+    vdir = os.path.join(data, "version-2")
+    gz = sorted((n for n in os.listdir(vdir) if n.endswith(".gz")),
+                key=lambda n: int(n.split(".")[1], 16))
+    assert len(gz) >= 3
+    for name in (gz[0], gz[-1]):
+        compare_snapshot(os.path.join(vdir, name))
+    p = zabdump("--datadir", data)
+    assert f"snapshot {os.path.join(vdir, gz[-1])}," in p.stderr
+    last = max(java_txns(os.path.join(vdir, n))[-1][2]
+               for n in os.listdir(vdir) if n.startswith("log."))
+    assert f"last zxid 0x{last:x}" in p.stderr
