@@ -125,7 +125,7 @@ def javadir(tmp_path_factory):
         zk.close()
         srv.kill()  # SIGKILL: no clean shutdown, the live session stays in the files
     finally:
-        srv.stop()
+        srv.cleanup()  # removes the server's config/log dir; the data dir is ours
         if lingering is not None:
             lingering.stop()
             lingering.close()
@@ -381,7 +381,7 @@ def test_gzip_snapshots_from_java(tmp_path):
         zk.stop()
         zk.close()
     finally:
-        srv.stop()
+        srv.cleanup()
     vdir = os.path.join(data, "version-2")
     gz = sorted((n for n in os.listdir(vdir) if n.endswith(".gz")),
                 key=lambda n: int(n.split(".")[1], 16))
