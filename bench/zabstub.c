@@ -215,8 +215,10 @@ static void answer_request(struct sthread *t, struct sconn *c, const uint8_t *p,
 		t->zxid++;
 	size_t off;
 	put_reply_header(&c->out, &off, h.xid, t->zxid, err);
-	if (err == ZOK && h.type == ZOP_SET_DATA)
+	if (err == ZOK && h.type == ZOP_SET_DATA) {
 		jr_stat_encode(&c->out, &(struct jr_stat){0});
+		t->n[C_SET]++;
+	}
 	else if (err == ZOK)
 		answer_body(t, c, h.type, &r);
 	else
