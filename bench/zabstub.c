@@ -443,5 +443,13 @@ int main(int argc, char **argv)
 	for (int k = 0; k < C_N; k++)
 		printf(" %s=%llu", counter_names[k], (unsigned long long)total[k]);
 	printf("\n");
+	fflush(stdout);
+	for (int i = 0; i < o.threads; i++) {
+		arena_free(&t[i].arena);
+		close(t[i].epfd); /* open connections die with the process */
+		close(t[i].lfd);
+	}
+	zfree(t);
+	zfree(value);
 	return 0;
 }
