@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "admin/fourlw.h"
+#include "io/durable.h"
 #include "base/log.h"
 #include "base/zalloc.h"
 #include "io/clock.h"
@@ -35,6 +36,8 @@ struct server {
 	uv_timer_t timer;
 	const struct zoocfg *cfg;
 	struct node node;
+	struct durable dur;
+	bool dur_open;
 	struct u64map clients;   /* conn id -> client */
 	bool stopping;
 };
@@ -245,22 +248,36 @@ static void on_connection(uv_stream_t *server, int status)
 	uv_read_start((uv_stream_t *)&cl->tcp, alloc_cb, read_cb);
 }
 
+/* Hand every txn prepared since the last call to the log thread; they are
+ * applied and answered when it reports them durable (on_persisted). */
 static void persist_step(struct server *s)
 {
-	/* in-memory log: everything prepared is durable at once */
-	for (;;) {
-		struct node_txn *t = node_take_persist(&s->node);
-		if (!t)
-			return;
-		int64_t last = t->zxid;
-		for (; t; t = t->next)
-			last = t->zxid;
-		node_persisted(&s->node, last, clock_wall_ms());
-		if (s->node.fatal) {
-			log_error("a committed txn could not be applied; stopping");
+	for (struct node_txn *t = node_take_persist(&s->node); t; t = t->next) {
+		if (durable_submit(&s->dur, t->zxid, &t->bytes) != 0) {
+			log_error("the txn log has stopped; stopping the server");
 			exit(2);
 		}
 	}
+}
+
+static void on_persisted(void *arg, int64_t zxid)
+{
+	struct server *s = arg;
+	node_persisted(&s->node, zxid, clock_wall_ms());
+	if (s->node.fatal) {
+		log_error("a committed txn could not be applied; stopping");
+		exit(2);
+	}
+	server_flush(s);
+}
+
+static void on_fatal(void *arg, const char *why)
+{
+	(void)arg;
+	/* an fsync that failed may have lost data a retry would not report:
+	 * nothing more may be acknowledged */
+	log_error("txn log failure: %s; stopping", why);
+	exit(2);
 }
 
 static void timer_cb(uv_timer_t *t);
@@ -340,6 +357,16 @@ struct server *server_start(uv_loop_t *loop, const struct zoocfg *cfg, struct bu
 	build_zconfig(cfg, &z);
 	node_init(&s->node, &z, clock_wall_ms());
 	u64map_init(&s->clients);
+	s->dur.on_persisted = on_persisted;
+	s->dur.on_fatal = on_fatal;
+	s->dur.arg = s;
+	if (durable_open(&s->dur, loop, cfg, &s->node, errmsg) != 0) {
+		node_free(&s->node);
+		u64map_free(&s->clients);
+		zfree(s);
+		return NULL;
+	}
+	s->dur_open = true;
 	uv_timer_init(loop, &s->timer);
 	s->timer.data = s;
 	uv_tcp_init(loop, &s->listener);
@@ -356,6 +383,7 @@ struct server *server_start(uv_loop_t *loop, const struct zoocfg *cfg, struct bu
 		buf_printf(errmsg, "cannot listen on %s:%d: %s", host, cfg->client_port, uv_strerror(rc));
 		uv_close((uv_handle_t *)&s->listener, NULL);
 		uv_close((uv_handle_t *)&s->timer, NULL);
+		durable_close(&s->dur);
 		uv_run(loop, UV_RUN_NOWAIT);
 		node_free(&s->node);
 		u64map_free(&s->clients);
@@ -382,6 +410,8 @@ void server_stop(struct server *s)
 	for (size_t i = 0; i < k; i++)
 		client_close(all[i]);
 	zfree(all);
+	if (s->dur_open)
+		durable_close(&s->dur);
 }
 
 void server_free(struct server *s)
