@@ -231,7 +231,9 @@ static void on_commit(struct zab *z, uint64_t zxid)
 static void newleader_continue(struct zab *z)
 {
 	struct zab_learner *F = &z->F;
-	if (F->st != LR_WAIT_DURABLE || z->last_durable < F->newleader_need)
+	if (F->st != LR_WAIT_DURABLE)
+		return;
+	if (z->last_durable < F->newleader_need && !zab_fault(z, ZAB_FAULT_EARLY_NEWLEADER_ACK))
 		return;
 	if (zab_save_epoch(z, ZAB_CURRENT_EPOCH, F->new_epoch) != 0)
 		return;

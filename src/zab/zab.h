@@ -61,6 +61,7 @@ enum zab_fault {
 	ZAB_FAULT_ACK_BEFORE_LOG = 1,   /* ACK (and self-ACK) as soon as appended */
 	ZAB_FAULT_COMMIT_MINORITY = 2,  /* commit on the leader's own ACK */
 	ZAB_FAULT_SKIP_TRUNC = 4,       /* a new leader sends DIFF where TRUNC is due */
+	ZAB_FAULT_EARLY_NEWLEADER_ACK = 8, /* 3.8.0's order: ACK NEWLEADER before sync txns are durable */
 };
 
 /* The storage seam: what the core needs from a txn log + snapshot store.
