@@ -39,7 +39,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 
 import diffgen  # noqa: E402
-from servers import make_server  # noqa: E402
+from servers import ZABD_BIN, make_server  # noqa: E402
 from zkwire import PING, PING_XID, AUTH_XID, Conn, expected_passwd  # noqa: E402
 
 SESSION_TIMEOUT_MS = 30000
@@ -129,6 +129,9 @@ class Side:
 
 def start_servers(kinds):
     """Start the servers concurrently (each JVM takes a second or two)."""
+    if "zabd" in kinds and not os.access(ZABD_BIN, os.X_OK):
+        raise RuntimeError(f"zabd binary {ZABD_BIN} not found: build it or set ZABD_BIN "
+                           "(ZABD_DIFF_B=java / --b java compares Java with Java)")
     servers = [make_server(k, dict(SERVER_CFG)) for k in kinds]
     errors = []
 
@@ -155,8 +158,12 @@ def now_ms():
 
 
 class Runner:
-    def __init__(self, seed, nops, kinds=("java", "zabd"), verbose=False, out=sys.stdout):
+    def __init__(self, seed, nops, kinds=("java", "zabd"), verbose=False, out=sys.stdout,
+                 inject_at=None):
         self.seed, self.nops, self.kinds = seed, nops, kinds
+        # self-test of the checker: before op inject_at, the second server
+        # alone gets one extra create; the run must then fail
+        self.inject_at = inject_at
         self.verbose, self.out = verbose, out
         self.gen = diffgen.Generator(seed)
         self.xids = [0] * diffgen.NSLOTS
@@ -221,13 +228,18 @@ class Runner:
                 if side.conns[slot].closed and frames[-1]["kind"] != "reply":
                     break
             if op["op"] == "reopen":
-                frames += side.conns[slot].drain_eof()
+                # like the Java client: close after the reply; whether and
+                # when the server closes its end is not observable to clients
+                side.conns[slot].close()
             t1 = now_ms()
             for f in frames:
                 if f["kind"] == "reply" and f["zxid"] > 0 and f["zxid"] not in side.windows:
                     side.windows[f["zxid"]] = (side.t0, t1)
             res[slot] = frames
-        self.barrier(results, skip=slot if op["op"] == "reopen" else None)
+        if not diffgen.is_read_only(op):
+            # a read cannot fire a watch; anything spurious still shows up
+            # at the next barrier
+            self.barrier(results, skip=slot if op["op"] == "reopen" else None)
         return results
 
     def barrier(self, results, skip=None):
@@ -305,6 +317,8 @@ class Runner:
 
     def step(self, i):
         op = self.gen.next()
+        if i == self.inject_at:
+            self.inject(self.sides[1])
         results = self.execute(op)
         norm = self.normalise(op, results)
         if op["op"] == "reopen":
@@ -315,8 +329,20 @@ class Runner:
                   file=self.out)
         self.check(i, op, norm)
         self.history.append((i, op, norm[0]))
+        for slot, c in enumerate(self.sides[0].conns):
+            if c.closed and op["op"] != "reopen":
+                # both servers closed it (else check() failed): carry on with
+                # a new session so later ops on this slot are not vacuous
+                self.check(i, {"op": "connect", "s": slot}, self.open_slot(slot))
         self.gen.observe(op, results[0].get(op["s"], []))
         self.count(norm[0])
+
+    def inject(self, side):
+        c = side.conns[0]
+        c.send(self.xid(0), diffgen.CREATE, diffgen.create_body(
+            "/injected", b"", diffgen.ACLS["open"], 0))
+        self.xids[0] -= 1  # the other server never saw this xid
+        c.read_until_reply()
 
     def count(self, res):
         self.stats["ops"] += 1

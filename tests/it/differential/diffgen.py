@@ -120,6 +120,8 @@ class Generator:
             return self.rng.choice(SPECIAL)
         if allow_special and r < 0.05:
             return self.rng.choice(BAD_PATHS)
+        if allow_special and r < 0.055:
+            return None  # null ustring: MarshallingError (§3.1)
         if self.known and r < 0.7:
             return self.rng.choice(sorted(self.known))
         return self.rng.choice(NAMESPACE)
@@ -193,8 +195,12 @@ class Generator:
         if kind == "multi":
             return self.multi_op(slot)
         if kind == "multiRead":
+            # no null paths here: Java then answers -5 with the partial
+            # results as a body, which §2.3 says a server should not send
             subs = [{"op": rng.choice(("getData", "getChildren")), "path": self.path()}
                     for _ in range(rng.randint(1, 4))]
+            for sub in subs:
+                sub["path"] = "/" if sub["path"] is None else sub["path"]
             return {"op": kind, "s": slot, "ops": subs}
         if kind == "addWatch":
             r = rng.random()

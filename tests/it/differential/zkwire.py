@@ -330,21 +330,6 @@ class Conn:
                 return frames
         raise RuntimeError("unbounded notification stream")
 
-    def drain_eof(self, timeout=5.0):
-        """After closeSession: everything until the server closes."""
-        frames = []
-        saved = self.io_timeout
-        self.io_timeout = timeout
-        try:
-            for _ in range(100000):
-                f = self.read_frame()
-                frames.append(f)
-                if f["kind"] in ("eof", "timeout"):
-                    return frames
-        finally:
-            self.io_timeout = saved
-        return frames
-
     def close(self):
         self.closed = True
         if self.sock is not None:
