@@ -40,7 +40,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 import diffgen  # noqa: E402
 from servers import ZABD_BIN, make_server  # noqa: E402
-from zkwire import PING, PING_XID, AUTH_XID, Conn, expected_passwd  # noqa: E402
+from diffwire import PING, PING_XID, AUTH_XID, Conn, expected_passwd  # noqa: E402
 
 SESSION_TIMEOUT_MS = 30000
 TIME_SLACK_MS = 10

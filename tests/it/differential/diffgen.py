@@ -24,7 +24,7 @@ import base64
 import hashlib
 import random
 
-from zkwire import (ADD_WATCH, AUTH, CHECK, CLOSE_SESSION, CREATE, CREATE2, CREATE_CONTAINER,
+from diffwire import (ADD_WATCH, AUTH, CHECK, CLOSE_SESSION, CREATE, CREATE2, CREATE_CONTAINER,
                     CREATE_TTL, DELETE, EXISTS, GET_ACL, GET_ALL_CHILDREN_NUMBER, GET_CHILDREN,
                     GET_CHILDREN2, GET_DATA, GET_EPHEMERALS, MULTI, MULTI_READ, PING,
                     REMOVE_WATCHES, SET_ACL, SET_DATA, SYNC, WHO_AM_I, create_body, multi_body,

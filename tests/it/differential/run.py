@@ -15,7 +15,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from diffengine import Difference, Runner  # noqa: E402
-from zkwire import ERR_NAMES  # noqa: E402
+from diffwire import ERR_NAMES  # noqa: E402
 
 
 def main(argv=None):

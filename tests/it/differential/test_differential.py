@@ -18,7 +18,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from diffengine import Difference, Runner, Side  # noqa: E402
-from zkwire import expected_passwd  # noqa: E402
+from diffwire import expected_passwd  # noqa: E402
 
 
 def parse_seeds(text):
