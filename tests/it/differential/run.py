@@ -26,6 +26,11 @@ def main(argv=None):
     ap.add_argument("--ops", type=int, default=2000)
     ap.add_argument("--a", default="java", choices=("java", "zabd"))
     ap.add_argument("--b", default="zabd", choices=("java", "zabd"))
+    ap.add_argument("--max-diffs", type=int, default=1,
+                    help="triage: report up to N differences before stopping")
+    ap.add_argument("--skip", default="",
+                    help="triage only: comma list of null-path, unreadable-acl to leave out\n"
+                         "(a known difference) so a run gets past it")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every op and reply")
     args = ap.parse_args(argv)
     seeds = args.seed or (list(range(1, args.seeds + 1)) if args.seeds else [1])
@@ -33,7 +38,9 @@ def main(argv=None):
     for seed in seeds:
         t = time.time()
         try:
-            stats = Runner(seed, args.ops, (args.a, args.b), verbose=args.verbose).run()
+            stats = Runner(seed, args.ops, (args.a, args.b), verbose=args.verbose,
+                           max_diffs=args.max_diffs,
+                           skip=[x for x in args.skip.split(",") if x]).run()
         except Difference as d:
             print(d, flush=True)
             failed += 1
