@@ -22,9 +22,7 @@ Normalisation (what is compared exactly, and what is not):
   * session ids (ConnectResponse, ephemeralOwner): replaced by "S<n>", n
     the order in which sessions were opened. The password must be the one
     §2.2.4 derives from the session id, then it is replaced by "ok".
-  * getChildren / getEphemerals / whoAmI lists: sorted (hash order, §3.10);
-    so are ACLs made only of digest entries with equal perms, which is what
-    an `auth` entry expands to, in hash-set order (§2.8.3).
+  * getChildren / getEphemerals / whoAmI lists: sorted (hash order, §3.10).
   * the notifications caused by a closeSession (several ephemerals deleted
     in HashSet order, §3.5): sorted among themselves, per connection.
 Everything else (error codes, data, ACLs, versions, counts, event types,
@@ -103,12 +101,6 @@ class Side:
             elif k == "names" and v is not None:
                 v = sorted(v)
             elif k == "ids" and v is not None:
-                v = sorted(v)
-            elif k == "acl" and v and len(v) > 1 and all(
-                    e[1] == "digest" and e[0] == v[0][0] for e in v):
-                # an `auth` entry expands into the caller's ids in hash-set
-                # order (§2.8.3); explicit lists keep their order and mix
-                # schemes or perms in this generator, so they stay unsorted
                 v = sorted(v)
             elif k == "results":
                 v = [self.norm_body(x) for x in v]

@@ -119,13 +119,13 @@ class Generator:
             keys = [k for k in keys if any(p & 1 and s == "world" for p, s, _ in ACLS[k])]
         return self.rng.choices(keys, [weights[k] for k in keys])[0]
 
-    def path(self, allow_special=True, allow_null=True):
+    def path(self, allow_special=True):
         r = self.rng.random()
         if allow_special and r < 0.03:
             return self.rng.choice(SPECIAL)
         if allow_special and r < 0.05:
             return self.rng.choice(BAD_PATHS)
-        if allow_special and allow_null and r < 0.055 and "null-path" not in self.skip:
+        if allow_special and r < 0.055 and "null-path" not in self.skip:
             return None  # null ustring (§3.1)
         if self.known and r < 0.7:
             return self.rng.choice(sorted(self.known))
@@ -205,14 +205,10 @@ class Generator:
             return {"op": kind, "s": slot, "ops": subs}
         if kind == "addWatch":
             r = rng.random()
-            # no null paths for the watch-table ops: Java's answer then depends
-            # on NullPointerExceptions inside its watch tables (see README.md)
-            path = "/" if r < 0.1 else rng.choice(NAMESPACE[:13]) if r < 0.4 else \
-                self.path(allow_null=False)
+            path = "/" if r < 0.1 else rng.choice(NAMESPACE[:13]) if r < 0.4 else self.path()
             return {"op": kind, "s": slot, "path": path, "mode": rng.choice((0, 1))}
         if kind == "removeWatches":
-            return {"op": kind, "s": slot, "path": self.path(allow_null=False),
-                    "type": rng.choice((1, 2, 3))}
+            return {"op": kind, "s": slot, "path": self.path(), "type": rng.choice((1, 2, 3))}
         if kind == "addAuth":
             user = rng.choice(sorted(USERS))
             return {"op": kind, "s": slot, "user": user, "password": USERS[user]}
