@@ -262,3 +262,16 @@ def test_session_id_in_zxid_ordering_of_replies(raw):
     assert zx[:20] == list(range(zx[0], zx[0] + 20)), "each create is one zxid"
     assert zx[20] == zx[19], "a read reports the last processed zxid"
     assert struct.unpack(">q", got[20].body[:8])[0] == zx[19]
+
+
+def test_session_never_expires_early(server_factory, raw_factory):
+    srv = server_factory({"tickTime": "200"})
+    watcher = raw_factory(srv)
+    doomed = raw_factory(srv, timeout_ms=1000)
+    doomed.create("/eph", b"", flags=w.EPHEMERAL)
+    t_sent = time.monotonic()          # the server touches the session after this
+    assert doomed.ping().err == 0
+    gone = w.poll(lambda: watcher.exists("/eph") is None, timeout=15, delay=0.02)
+    t_seen = time.monotonic()
+    assert gone, "the silent session did not expire"
+    assert t_seen - t_sent >= 1.0, f"expired {t_seen - t_sent:.3f}s after the last touch, timeout is 1s"
