@@ -11,7 +11,7 @@
  * container and TTL modes, get/set/exists/children with Stat, error codes,
  * data/child/exist watches delivered to a watcher, removeWatches, multi
  * (success and an atomic failure), digest auth with CREATOR_ALL_ACL, and
- * session reattach with a client id.
+ * reattaching the session of a client that died, by its client id.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <zookeeper/zookeeper.h>
 
@@ -297,22 +299,59 @@ static void t_acl(zhandle_t *zh, const char *hosts)
 	zookeeper_close(anon);
 }
 
-static void t_session(zhandle_t *zh, const char *hosts)
+/*
+ * A session whose client is gone without closing it (as after a crash): a
+ * child process connects, creates an ephemeral and exits without
+ * zookeeper_close, handing its client id to us through a pipe.  Done before
+ * this process starts any client threads.
+ */
+static int orphan_session(const char *hosts, clientid_t *id)
 {
-	struct watch_ctx ca, cb;
+	int fds[2];
+	if (pipe(fds) != 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		struct watch_ctx c;
+		ctx_init(&c);
+		zhandle_t *zh = open_handle(hosts, &c, NULL);
+		int rc = zoo_create(zh, "/sess-eph", "", 0, &ZOO_OPEN_ACL_UNSAFE, ZOO_EPHEMERAL, NULL, 0);
+		clientid_t cid = *zoo_client_id(zh);
+		if (rc != ZOK || write(fds[1], &cid, sizeof cid) != (ssize_t)sizeof cid)
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	ssize_t n = read(fds[0], id, sizeof *id);
+	close(fds[0]);
+	int status = 0;
+	waitpid(pid, &status, 0);
+	return n == (ssize_t)sizeof *id && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static void t_session(zhandle_t *zh, const char *hosts, const clientid_t *id)
+{
+	struct watch_ctx cb;
 	struct Stat st;
-	ctx_init(&ca);
-	zhandle_t *a = open_handle(hosts, &ca, NULL);
-	CHECK_RC(zoo_create(a, "/sess-eph", "", 0, &ZOO_OPEN_ACL_UNSAFE, ZOO_EPHEMERAL, NULL, 0), ZOK, "ephemeral");
-	clientid_t id = *zoo_client_id(a);
+	CHECK_RC(zoo_exists(zh, "/sess-eph", 0, &st), ZOK, "orphaned ephemeral");
 	ctx_init(&cb);
-	zhandle_t *b = open_handle(hosts, &cb, &id);
-	CHECK(zoo_client_id(b)->client_id == id.client_id, "reattached session id");
+	zhandle_t *b = open_handle(hosts, &cb, id);
+	CHECK(zoo_client_id(b)->client_id == id->client_id, "reattached session id");
+	CHECK(memcmp(zoo_client_id(b)->passwd, id->passwd, sizeof id->passwd) == 0, "same password");
 	CHECK_RC(zoo_exists(b, "/sess-eph", 0, &st), ZOK, "ephemeral after reattach");
-	CHECK(st.ephemeralOwner == id.client_id, "owner after reattach");
-	zookeeper_close(b); /* closes the session */
-	CHECK_RC(zoo_exists(zh, "/sess-eph", 0, &st), ZNONODE, "ephemeral gone after close");
-	zookeeper_close(a);
+	CHECK(st.ephemeralOwner == id->client_id, "owner after reattach");
+	CHECK_RC(zoo_create(b, "/sess-eph2", "", 0, &ZOO_OPEN_ACL_UNSAFE, ZOO_EPHEMERAL, NULL, 0), ZOK, "ephemeral 2");
+	zookeeper_close(b); /* sends closeSession; returns once it is sent, not applied */
+	int rc = ZOK;
+	for (int i = 0; i < 200 && rc == ZOK; i++) {
+		rc = zoo_exists(zh, "/sess-eph2", 0, &st);
+		if (rc == ZOK)
+			nanosleep(&(struct timespec){.tv_nsec = 50000000L}, NULL);
+	}
+	CHECK_RC(rc, ZNONODE, "ephemeral gone after close");
+	CHECK_RC(zoo_exists(zh, "/sess-eph", 0, &st), ZNONODE, "first ephemeral gone too");
 }
 
 int main(int argc, char **argv)
@@ -322,6 +361,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	zoo_set_debug_level(ZOO_LOG_LEVEL_WARN);
+	clientid_t orphan;
+	if (orphan_session(argv[1], &orphan) != 0) {
+		fprintf(stderr, "could not set up an orphaned session on %s\n", argv[1]);
+		return 2;
+	}
 	struct watch_ctx c, c2;
 	ctx_init(&c);
 	ctx_init(&c2);
@@ -333,7 +377,7 @@ int main(int argc, char **argv)
 	t_watches(zh, &c, other);
 	t_multi(zh);
 	t_acl(zh, argv[1]);
-	t_session(zh, argv[1]);
+	t_session(zh, argv[1], &orphan);
 	zookeeper_close(other);
 	zookeeper_close(zh);
 	if (failures) {
