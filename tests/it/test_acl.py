@@ -6,6 +6,7 @@ from kazoo.exceptions import BadVersionError, InvalidACLError, NoAuthError
 from kazoo.security import ACL, Id, make_digest_acl
 
 import zkwire as w
+from itutil import zabd_only
 
 SUPER_PW = "s3cret"
 
@@ -251,3 +252,28 @@ def test_wrong_super_password_is_just_a_digest(super_server, kazoo_factory):
     notsu = kazoo_factory(super_server, auth_data=[("digest", "super:wrong")])
     with pytest.raises(NoAuthError):
         notsu.get("/l2")
+
+
+@zabd_only
+def test_auth_reply_in_request_order(raw):
+    # Java answers AuthPacket out of band (doc §2.3); in-order replies are what kazoo needs
+    xids = [raw.send_request(w.CREATE, w.p_string(f"/o{i}") + w.p_buffer(b"") + w.p_acls(w.OPEN_ACL) + w.p_int(0))
+            for i in range(100)]
+    raw.send_request(w.AUTH, w.p_int(0) + w.p_string("digest") + w.p_buffer(b"u:p"), xid=w.AUTH_XID)
+    after = raw.send_request(w.EXISTS, w.p_string("/o0") + w.p_bool(False))
+    got = [raw.read_one()[1] for _ in range(102)]
+    assert [r.xid for r in got] == xids + [w.AUTH_XID, after]
+    assert all(r.err == 0 for r in got)
+
+
+@zabd_only
+def test_kazoo_add_auth_with_requests_in_flight(zk):
+    zk.create("/busy", b"")
+    pending = [zk.create_async(f"/busy/n{i}", b"") for i in range(100)]
+    auth = zk.add_auth_async("digest", "u:p")
+    more = [zk.exists_async("/busy") for _ in range(10)]
+    assert [p.get(timeout=10) for p in pending] == [f"/busy/n{i}" for i in range(100)]
+    assert auth.get(timeout=10) is True
+    assert all(m.get(timeout=10) is not None for m in more)
+    zk.create("/busy/mine", b"", acl=[make_digest_acl("u", "p", all=True)])
+    assert zk.get("/busy/mine")[0] == b""

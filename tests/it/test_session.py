@@ -262,3 +262,67 @@ def test_session_id_in_zxid_ordering_of_replies(raw):
     assert zx[:20] == list(range(zx[0], zx[0] + 20)), "each create is one zxid"
     assert zx[20] == zx[19], "a read reports the last processed zxid"
     assert struct.unpack(">q", got[20].body[:8])[0] == zx[19]
+
+
+def test_session_never_expires_early(server_factory, raw_factory):
+    srv = server_factory({"tickTime": "200"})
+    watcher = raw_factory(srv)
+    doomed = raw_factory(srv, timeout_ms=1000)
+    doomed.create("/eph", b"", flags=w.EPHEMERAL)
+    t_sent = time.monotonic()          # the server touches the session after this
+    assert doomed.ping().err == 0
+    gone = w.poll(lambda: watcher.exists("/eph") is None, timeout=15, delay=0.02)
+    t_seen = time.monotonic()
+    assert gone, "the silent session did not expire"
+    assert t_seen - t_sent >= 1.0, f"expired {t_seen - t_sent:.3f}s after the last touch, timeout is 1s"
+
+
+def test_max_client_cnxns_per_ip(server_factory, raw_factory):
+    srv = server_factory({"maxClientCnxns": "3"})
+    held = [raw_factory(srv) for _ in range(3)]
+    extra = raw_factory(srv, connect=False)
+    try:
+        extra.connect(expect_ok=False)
+        refused = False
+    except (w.Closed, ConnectionResetError, BrokenPipeError):
+        refused = True
+    assert refused, "a 4th connection from the same address is closed"
+    held[0].close_socket()
+
+    def can_connect():
+        c = w.RawClient(srv.port)
+        try:
+            c.connect()
+            return True
+        except (w.Closed, ConnectionResetError, BrokenPipeError):
+            return False
+        finally:
+            c.close_socket()
+    assert w.poll(can_connect, timeout=10), "a freed slot can be used again"
+
+
+def test_watches_belong_to_the_connection_not_the_session(raw_factory):
+    a = raw_factory()
+    other = raw_factory()
+    a.create("/wc", b"")
+    a.get_data("/wc", watch=True)
+    sid, pw = a.session.session_id, a.session.passwd
+    a.close_socket()
+    b = raw_factory(session_id=sid, passwd=pw, last_zxid=a.last_zxid)
+    other.set_data("/wc", b"x")
+    b.sync("/")
+    assert b.no_event(0.3), "without setWatches a new connection has no watches"
+
+
+def test_auth_belongs_to_the_connection(raw_factory):
+    a = raw_factory()
+    a.add_auth("digest", "u:p")
+    a.create("/au", b"", acl=[(w.PERM_ALL, "digest", w.digest("u", "p"))])
+    assert a.get_data("/au")[0] == b""
+    sid, pw = a.session.session_id, a.session.passwd
+    a.close_socket()
+    b = raw_factory(session_id=sid, passwd=pw)
+    assert b.call(w.GET_DATA, w.p_string("/au") + w.p_bool(False)).err == w.NO_AUTH, \
+        "credentials are re-sent by clients after each reconnect; the server does not keep them"
+    b.add_auth("digest", "u:p")
+    assert b.get_data("/au")[0] == b""

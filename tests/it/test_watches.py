@@ -419,3 +419,15 @@ def test_watch_ops_consume_no_zxid(raw):
     assert raw.call(w.CHECK_WATCHES, w.p_string("/wz") + w.p_int(w.WT_DATA)).zxid == z
     assert raw.call(w.REMOVE_WATCHES, w.p_string("/wz") + w.p_int(w.WT_DATA)).zxid == z
     assert raw.call(w.REMOVE_WATCHES, w.p_string("/wz") + w.p_int(w.WT_DATA)).zxid == z
+
+
+def test_set_watches_deleted_and_recreated_node(raw_factory):
+    a, b = raw_factory(), raw_factory()
+    a.create("/again", b"1")
+    rel = a.last_zxid
+    b.delete("/again")
+    b.create("/again", b"2")
+    rep = a.set_watches(rel, data=["/again"], exist=["/again"])
+    assert rep.err == 0
+    evs = [ev(v) for k, v in a.log if k == "event"]
+    assert (w.NODE_DATA_CHANGED, "/again") in evs and (w.NODE_DELETED, "/again") not in evs
