@@ -14,7 +14,7 @@ all: build
 
 # Debian packages the build and the tests need. Installed only when missing.
 DEB_PKGS := cmake make gcc clang pkg-config libuv1-dev zlib1g-dev libssl-dev \
-            libcmocka-dev python3-kazoo python3-pytest libzookeeper-mt-dev zookeeper
+            libcmocka-dev python3-kazoo python3-pytest libzookeeper-mt-dev zookeeper zookeeper-bin
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
