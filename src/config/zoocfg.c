@@ -181,6 +181,8 @@ static const struct key_def keys[] = {
 	LONG("txnLogSizeLimitInKb", txn_log_size_limit_kb, INT64_MIN, LMAX, SP),
 	LONG("preAllocSize", pre_alloc_size_kb, 1, LMAX / 1024, SP),
 	YESNO("forceSync", force_sync),
+	/* zabd only: one fsync per batch of txns (yes, default) or per txn (no, to measure it) */
+	YESNO("groupCommit", group_commit),
 	LONG("fsync.warningthresholdms", fsync_warning_threshold_ms, 0, LMAX, SP),
 	INT("globalOutstandingLimit", global_outstanding_limit, 1, IMAX, SP),
 	SPECIAL("maxCnxns", set_max_cnxns, SP),
@@ -552,6 +554,7 @@ void zoocfg_defaults(struct zoocfg *c)
 	c->txn_log_size_limit_kb = -1;
 	c->pre_alloc_size_kb = 65536;
 	c->force_sync = true;
+	c->group_commit = true;
 	c->fsync_warning_threshold_ms = 1000;
 	c->commit_log_count = 500;
 	c->snapshot_size_factor = 0.33;

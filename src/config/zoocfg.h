@@ -151,6 +151,7 @@ struct zoocfg {
 	int64_t txn_log_size_limit_kb;  /* -1 = off */
 	int64_t pre_alloc_size_kb;      /* 65536 */
 	bool force_sync;                /* yes */
+	bool group_commit;              /* zabd: yes = one fsync covers a batch; no = one per txn */
 	int64_t fsync_warning_threshold_ms; /* 1000 */
 	bool snapshot_trust_empty;
 	enum zoocfg_compression snapshot_compression;

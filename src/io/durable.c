@@ -136,6 +136,7 @@ static int start_log(struct durable *d, const struct zoocfg *cfg, struct buf *er
 	txnlog_opts_default(&lo.log);
 	lo.log.prealloc_bytes = (uint64_t)cfg->pre_alloc_size_kb * 1024;
 	lo.log.force_sync = cfg->force_sync;
+	lo.fsync_each_txn = !cfg->group_commit;
 	struct logthread_callbacks cb = {lt_persisted, lt_snapshot_due, lt_error, d};
 	struct store_error e;
 	store_error_clear(&e);

@@ -31,6 +31,7 @@ struct logthread {
 	struct txnlog *lg;
 	struct txnlog_snap_policy policy;
 	bool use_policy;
+	bool fsync_each_txn;
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -62,6 +63,8 @@ static int batch_apply(struct logthread *lt, const struct buf *b, uint64_t *n_tx
 			rc = txnlog_roll(lt->lg, e);
 		} else {
 			rc = txnlog_append(lt->lg, zxid, p + REC_HEAD, len, e);
+			if (rc == 0 && lt->fsync_each_txn)
+				rc = txnlog_commit(lt->lg, e);
 			(*n_txns)++;
 			*last = zxid;
 			if (rc == 0 && lt->use_policy) {
@@ -171,6 +174,7 @@ int logthread_start(struct logthread **out, uv_loop_t *loop, const struct logthr
 	lt->cb = *cb;
 	lt->lg = txnlog_open(o->vfs, o->log_dir, &o->log);
 	lt->use_policy = o->snap_count > 0;
+	lt->fsync_each_txn = o->fsync_each_txn;
 	if (lt->use_policy)
 		txnlog_snap_policy_init(&lt->policy, o->snap_count, o->snap_size_kb, o->seed);
 	lt->durable = lt->reported = lt->snap_due = -1;

@@ -39,6 +39,7 @@ struct logthread_opts {
 	int64_t snap_count;        /* zookeeper.snapCount; 0 = no snapshot rule */
 	int64_t snap_size_kb;      /* zookeeper.snapSizeLimitInKb; <= 0 off */
 	uint64_t seed;             /* for the rule's randomisation */
+	bool fsync_each_txn;       /* group commit off (groupCommit=no): commit after every txn */
 };
 
 struct logthread_callbacks {
