@@ -112,23 +112,12 @@ static int32_t auth_arrive(struct node *n, struct node_conn *c, const uint8_t *b
 	return ZAUTHFAILED;
 }
 
+/* A write a client may send: everything that takes the txn path except
+ * createSession, which only the handshake makes. */
 static bool is_client_write(int32_t op)
 {
-	switch (op) {
-	case ZOP_CREATE:
-	case ZOP_CREATE2:
-	case ZOP_CREATE_CONTAINER:
-	case ZOP_CREATE_TTL:
-	case ZOP_DELETE:
-	case ZOP_SET_DATA:
-	case ZOP_SET_ACL:
-	case ZOP_MULTI:
-	case ZOP_RECONFIG:
-	case ZOP_CLOSE_SESSION:
-		return true;
-	default:
-		return false;
-	}
+	return zk_op_is_write(op) && op != ZOP_CREATE_SESSION;
+}
 }
 
 /* Run a request that needs no txn (now, or when it reaches the queue head). */
