@@ -118,7 +118,6 @@ static bool is_client_write(int32_t op)
 {
 	return zk_op_is_write(op) && op != ZOP_CREATE_SESSION;
 }
-}
 
 /* Run a request that needs no txn (now, or when it reaches the queue head). */
 static void run_now(struct node *n, struct node_conn *c, int32_t xid, int32_t op, int32_t err,
