@@ -8,6 +8,8 @@
 void pending_init(struct pending *p)
 {
 	strmap_init(&p->changes);
+	p->fifo = NULL;
+	p->fifo_head = p->fifo_count = p->fifo_cap = 0;
 	p->undo = NULL;
 	p->n_undo = p->cap_undo = 0;
 	p->recording = false;
@@ -29,6 +31,11 @@ void pending_free(struct pending *p, struct tree *t)
 	while ((s = strmap_next(&p->changes, &pos)))
 		change_free(t, s->value);
 	strmap_free(&p->changes);
+	for (size_t i = 0; i < p->fifo_count; i++)
+		zfree(p->fifo[(p->fifo_head + i) % p->fifo_cap].path);
+	zfree(p->fifo);
+	p->fifo = NULL;
+	p->fifo_count = p->fifo_cap = p->fifo_head = 0;
 	pending_commit_undo(p, t);
 	zfree(p->undo);
 }
@@ -70,6 +77,25 @@ static struct pchange *change_new(struct tree *t, const char *path, size_t len, 
 	return c;
 }
 
+static void fifo_push(struct pending *p, int64_t zxid, const char *path, size_t len)
+{
+	if (p->fifo_count == p->fifo_cap) {
+		size_t cap = p->fifo_cap ? p->fifo_cap * 2 : 64;
+		struct pwrite *n = zmalloc(cap * sizeof(*n));
+		for (size_t i = 0; i < p->fifo_count; i++)
+			n[i] = p->fifo[(p->fifo_head + i) % p->fifo_cap];
+		zfree(p->fifo);
+		p->fifo = n;
+		p->fifo_cap = cap;
+		p->fifo_head = 0;
+	}
+	struct pwrite *w = &p->fifo[(p->fifo_head + p->fifo_count) % p->fifo_cap];
+	w->zxid = zxid;
+	w->path = zstrndup(path, len);
+	w->len = (uint32_t)len;
+	p->fifo_count++;
+}
+
 void pending_set(struct pending *p, struct tree *t, const char *path, size_t len, int64_t zxid,
 		 const struct pview *v)
 {
@@ -89,6 +115,7 @@ void pending_set(struct pending *p, struct tree *t, const char *path, size_t len
 		u->path = zstrndup(path, len);
 	}
 	struct pchange *c = change_new(t, path, len, zxid, v);
+	fifo_push(p, zxid, path, len);
 	if (old) {
 		strmap_del(&p->changes, path, len);
 		change_free(t, old);
@@ -96,22 +123,22 @@ void pending_set(struct pending *p, struct tree *t, const char *path, size_t len
 	strmap_put(&p->changes, c->path, c->len, c);
 }
 
+/* Txns are applied in zxid order, and every entry was recorded in the
+ * fifo when it was set, so the entries txn `zxid` may retire are those of
+ * the fifo records up to it. An entry that a later txn overwrote carries
+ * that later zxid and stays; one a multi rolled back is gone already. */
 void pending_applied(struct pending *p, struct tree *t, int64_t zxid)
 {
-	if (p->changes.count == 0)
-		return;
-	/* Entries are few (bounded by the txns in flight); a scan is cheaper
-	 * than keeping a per-zxid index. Deleting shifts slots backwards, so
-	 * restart the slot after a deletion. */
-	size_t pos = 0;
-	struct strmap_slot *s;
-	while ((s = strmap_next(&p->changes, &pos))) {
-		struct pchange *c = s->value;
-		if (c->zxid <= zxid) {
+	while (p->fifo_count && p->fifo[p->fifo_head].zxid <= zxid) {
+		struct pwrite *w = &p->fifo[p->fifo_head];
+		struct pchange *c = strmap_get(&p->changes, w->path, w->len);
+		if (c && c->zxid <= zxid) {
 			strmap_del(&p->changes, c->path, c->len);
 			change_free(t, c);
-			pos--;
 		}
+		zfree(w->path);
+		p->fifo_head = (p->fifo_head + 1) % p->fifo_cap;
+		p->fifo_count--;
 	}
 }
 

@@ -39,8 +39,18 @@ struct pundo {
 	char *path;             /* owned copy */
 };
 
+/* Every pending_set, in zxid order, so applying a txn finds the entries it
+ * may retire without scanning the overlay. */
+struct pwrite {
+	int64_t zxid;
+	char *path;   /* owned */
+	uint32_t len;
+};
+
 struct pending {
 	struct strmap changes;
+	struct pwrite *fifo;      /* ring buffer */
+	size_t fifo_head, fifo_count, fifo_cap;
 	struct pundo *undo;
 	size_t n_undo, cap_undo;
 	bool recording;
