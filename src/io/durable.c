@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* close_range */
 #include "io/durable.h"
 
 #include <errno.h>
@@ -60,6 +61,22 @@ static void lt_error(void *arg, const struct store_error *e)
 	d->on_fatal(d->arg, e->msg);
 }
 
+/* The child inherits every descriptor of the parent: the listening socket,
+ * the client connections, the open txn log. Kept open, they outlive the
+ * parent: a client whose server was killed (or whose connection the
+ * parent closed) sees no end of stream until the child has written the
+ * whole snapshot, and a server restarted meanwhile cannot bind its port.
+ * It needs none of them (the snapshot file is opened afterwards; messages
+ * go to stderr), so it closes them first. */
+static void close_inherited_fds(void)
+{
+	if (close_range(3, ~0U, 0) == 0)
+		return;
+	long max = sysconf(_SC_OPEN_MAX);
+	for (long fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+		close((int)fd);
+}
+
 /* The child writes the snapshot from its copy-on-write image of the tree
  * and exits; it touches nothing the parent's threads hold. */
 static void lt_snapshot_due(void *arg, int64_t zxid)
@@ -73,6 +90,7 @@ static void lt_snapshot_due(void *arg, int64_t zxid)
 		return;
 	}
 	if (pid == 0) {
+		close_inherited_fds();
 		struct store_error e;
 		store_error_clear(&e);
 		int rc = node_snapshot_save(d->node, vfs_posix(), d->snap_dir, &e);
