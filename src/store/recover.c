@@ -58,6 +58,16 @@ static void take_initialize(const struct recover_opts *o, struct recover_result 
 	res->initialize_found = vfs_unlink(o->vfs, path) == 0;
 }
 
+/* snapshot.<zxid>.tmp is a snapshot still being written: its rename is the
+ * commit point, so it is never a candidate, whole or not. Its writer (a
+ * forked child) can outlive a killed server and rename it away in the
+ * middle of the next start's recovery, which then failed to open it. */
+static bool unfinished(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 4 && strcmp(name + n - 4, ".tmp") == 0;
+}
+
 /* Newest first: quick check, then a verifying read, then the loading read. */
 static int load_snapshot(const struct recover_opts *o, const struct recover_callbacks *cb,
 			 void *arg, struct recover_result *res, struct store_error *e)
@@ -69,6 +79,8 @@ static int load_snapshot(const struct recover_opts *o, const struct recover_call
 	unsigned tried = 0;
 	rc = 0;
 	for (size_t i = f.n; i-- > 0 && tried < MAX_SNAP_CANDIDATES;) {
+		if (unfinished(f.v[i].name))
+			continue;
 		char path[STORE_PATH_MAX];
 		store_path(path, sizeof(path), res->snap_dir, f.v[i].name);
 		struct store_error se;

@@ -16,8 +16,8 @@
  * drives in file order; reading calls back per session, ACL entry and node,
  * handing views that are valid only during the callback. Snapshots are
  * written to <name>.tmp, fsynced, renamed, and the directory fsynced, so a
- * crash leaves either the old state or a whole new file (a leftover .tmp
- * fails the validity check, as Java's readers expect). */
+ * crash leaves either the old state or a whole new file (recovery never
+ * reads a .tmp; Java's readers would find a partial one invalid). */
 #ifndef ZABD_STORE_SNAPSHOT_H
 #define ZABD_STORE_SNAPSHOT_H
 #include <stdbool.h>

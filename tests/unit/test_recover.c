@@ -190,7 +190,8 @@ static void test_corrupt_newest_snapshot_falls_back(void **state)
 	struct store_error e;
 	assert_int_equal(recover(v, &r, &res, &e, false), 0);
 	assert_int_equal(res.snap_zxid, 20);
-	assert_int_equal(res.snapshots_skipped, 2);
+	/* snapshot.28 only: a .tmp is never a candidate (recover.c) */
+	assert_int_equal(res.snapshots_skipped, 1);
 	assert_int_equal(r.nodes, 1);  /* the bad snapshot's callbacks never ran */
 	assert_int_equal(r.node_mzxid, 20);
 	assert_int_equal(r.zxids[0], 21);
