@@ -449,3 +449,66 @@ def test_sigkill_under_load_loses_no_acknowledged_write(tmp_path):
     assert sum(n.startswith("snapshot.") for n in names) >= 3, names
     assert sum(n.startswith("log.") for n in names) >= 3, names
     assert doubts >= ROUNDS // 2, doubts
+
+
+def children_of(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def fd_targets(pid):
+    out = []
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                out.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+            except OSError:
+                pass
+    except OSError:
+        pass
+    return out
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="needs /proc")
+def test_snapshot_child_holds_no_connection(tmp_path):
+    """The forked snapshot writer must not keep the listening socket or the
+    client connections open: with them, a client of a killed server sees no
+    end of stream until the child has finished, and the server restarted
+    meanwhile cannot bind its port. A tree of ~60 MB makes the child live
+    long enough to be looked at."""
+    srv = ZabdServer({"snapCount": "20", "preAllocSize": "16384"}, data_dir=str(tmp_path / "data"))
+    try:
+        srv.start()
+        c = w.session(srv.port)
+        blob = b"z" * 900_000
+        for i in range(64):
+            c.send_request(w.CREATE, create_body(f"/big{i}", blob))
+        for i in range(64):
+            assert c.read_one(timeout=60)[1].err == 0
+        seen = None
+        for i in range(400):
+            c.create(f"/small{i}", b"")
+            kids = children_of(srv.proc.pid)
+            if kids:
+                time.sleep(0.02)  # past the child's first steps after fork
+                seen = (kids[0], fd_targets(kids[0]))
+                if seen[1]:
+                    break
+        assert seen and seen[1], "no snapshot child caught alive (or its fds unreadable)"
+        pid, fds = seen
+        assert not [f for f in fds if f.startswith("socket:")], f"snapshot child {pid} holds sockets: {fds}"
+        assert not [f for f in fds if "/log." in f], f"snapshot child {pid} holds the txn log: {fds}"
+        # and so a SIGKILL ends the client's connection and frees the port
+        # (whether or not the child is still writing)
+        srv.kill(signal.SIGKILL)
+        with pytest.raises(w.Closed):
+            c.read_one(timeout=30)
+        srv.start()
+        c = w.session(srv.port)
+        assert c.exists("/big63") is not None
+        c.close_socket()
+    finally:
+        srv.cleanup()
