@@ -27,7 +27,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from servers import JavaZkServer, ZabdServer  # noqa: E402
 import zkwire as w  # noqa: E402
-from test_datadir_java import ZABDUMP, compare_log, compare_snapshot, java_tool, zabdump  # noqa: E402
+from test_datadir_java import ZABDUMP, compare_log, compare_snapshot, zabdump  # noqa: E402
 
 from kazoo.client import KazooClient  # noqa: E402
 from kazoo.exceptions import NoNodeError, NotEmptyError  # noqa: E402
