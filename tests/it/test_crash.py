@@ -362,6 +362,8 @@ def check_tree(c, workers, where):
         assert st.czxid <= st.mzxid and st.czxid <= st.pzxid or p == "/", f"{where}: {p} stat {st}"
     seq_nums = [int(k[len("s-"):]) for k in tree["/seq"][2]]
     acked = set().union(*(wk.seq_numbers for wk in workers))
+    assert len(acked) == sum(len(wk.seq_numbers) for wk in workers), \
+        f"{where}: one sequence number acknowledged to two clients"
     assert tree["/seq"][1].cversion > max(acked | set(seq_nums), default=-1), \
         f"{where}: /seq cversion {tree['/seq'][1].cversion} not above its sequence numbers"
     return tree
