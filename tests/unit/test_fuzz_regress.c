@@ -90,10 +90,131 @@ static void test_apply_create_acl_null_strings(void **state)
 	assert_string_equal(l->items[0].id, "");
 }
 
+
+/* ---- struct node driven with raw frames ---- */
+
+struct nfx {
+	struct zconfig cfg;
+	struct node n;
+	struct buf out[4];  /* everything written to connections 1..3 */
+	bool closed[4];
+	int64_t now;
+};
+
+static int nfx_setup(void **state)
+{
+	struct nfx *f = calloc(1, sizeof *f);
+	f->cfg = (struct zconfig){.tick_ms = 2000, .min_session_timeout_ms = 4000,
+				  .max_session_timeout_ms = 40000, .max_buffer = 1048575,
+				  .max_buffer_extra = 1024, .ttl_enabled = true, .digest_auth_enabled = true,
+				  .container_check_ms = 60000, .container_max_per_minute = 10000,
+				  .server_id = 1, .sessionless_timeout_ms = 10000};
+	f->now = T0;
+	node_init(&f->n, &f->cfg, f->now);
+	for (int i = 0; i < 4; i++)
+		buf_init(&f->out[i]);
+	*state = f;
+	return 0;
+}
+
+static int nfx_teardown(void **state)
+{
+	struct nfx *f = *state;
+	node_free(&f->n);
+	for (int i = 0; i < 4; i++)
+		buf_free(&f->out[i]);
+	free(f);
+	return 0;
+}
+
+/* What the shell does after every call: make everything durable, collect output. */
+static void settle(struct nfx *f)
+{
+	struct node_txn *t = node_take_persist(&f->n);
+	int64_t last = 0;
+	for (; t; t = t->next)
+		last = t->zxid;
+	if (last)
+		node_persisted(&f->n, last, f->now);
+	uint64_t conn;
+	struct buf *out;
+	bool close_after;
+	while (node_next_output(&f->n, &conn, &out, &close_after)) {
+		assert_true(conn < 4);
+		buf_put(&f->out[conn], out->data, out->len);
+		out->len = 0;
+		f->closed[conn] |= close_after;
+	}
+}
+
+static void send(struct nfx *f, uint64_t conn, const struct buf *frame)
+{
+	node_conn_frame(&f->n, conn, frame->data, frame->len, f->now);
+	settle(f);
+}
+
+static uint64_t connect_session(struct nfx *f)
+{
+	uint64_t c = node_conn_open(&f->n, "127.0.0.1", 40000, f->now);
+	struct buf b;
+	buf_init(&b);
+	static const uint8_t zero[16];
+	jute_put_int(&b, 0);
+	jute_put_long(&b, 0);
+	jute_put_int(&b, 30000);
+	jute_put_long(&b, 0);
+	jute_put_buffer(&b, (struct jute_bytes){zero, 16});
+	jute_put_bool(&b, false);
+	send(f, c, &b);
+	buf_free(&b);
+	assert_int_equal(f->out[c].len, 4 + 37);
+	f->out[c].len = 0;
+	return c;
+}
+
+/* The last frame written to conn: its ReplyHeader. */
+static void last_reply(struct nfx *f, uint64_t conn, int32_t *xid, int32_t *err)
+{
+	const struct buf *o = &f->out[conn];
+	size_t off = 0, last = SIZE_MAX;
+	while (off + 4 <= o->len) {
+		last = off;
+		off += 4 + be32_get(o->data + off);
+	}
+	assert_int_equal(off, o->len);
+	assert_true(last != SIZE_MAX && be32_get(o->data + last) >= 16);
+	*xid = (int32_t)be32_get(o->data + last + 4);
+	*err = (int32_t)be32_get(o->data + last + 16);
+}
+
+/* AuthPacket for "digest" with a null auth buffer: digesting it read from
+ * NULL (UB). The auth fails and the connection closes, as with Java. */
+static void test_node_digest_auth_null_credentials(void **state)
+{
+	struct nfx *f = *state;
+	uint64_t c = connect_session(f);
+	struct buf b;
+	buf_init(&b);
+	jute_put_int(&b, -4);
+	jute_put_int(&b, ZOP_AUTH);
+	jute_put_int(&b, 0);
+	jute_put_cstr(&b, "digest");
+	jute_put_int(&b, -1);  /* auth: null */
+	send(f, c, &b);
+	buf_free(&b);
+	int32_t xid, err;
+	last_reply(f, c, &xid, &err);
+	assert_int_equal(xid, -4);
+	assert_int_equal(err, ZAUTHFAILED);
+	assert_true(f->closed[c]);
+	assert_int_equal(node_conn_get(&f->n, c)->n_ids, 1);  /* only its ip id */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_apply_create_acl_null_strings, afx_setup, afx_teardown),
+		cmocka_unit_test_setup_teardown(test_node_digest_auth_null_credentials, nfx_setup, nfx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
