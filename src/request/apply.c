@@ -111,7 +111,9 @@ static struct znode *do_create(struct zstate *s, const struct jr_txn_header *h, 
 	}
 	const char *p = (const char *)f.path.data;
 	size_t n = (size_t)f.path.len;
-	if (n == 0 || p[0] != '/' || n == 1) {
+	/* prep only logs valid paths; one like "//a" or "/a\0b" would become a
+	 * node whose path is not its parent's path plus its name */
+	if (n == 1 || !path_is_valid(p, n)) {
 		*err = ZBADARGUMENTS;
 		return NULL;
 	}

@@ -91,6 +91,44 @@ static void test_apply_create_acl_null_strings(void **state)
 }
 
 
+/* CreateTxns with paths prep never logs: "//x" made a node named "x" under
+ * "/" whose path is not "/x", "/a\0b" one whose C string is "/a". They
+ * change nothing and report BadArguments. */
+static void test_apply_create_invalid_path(void **state)
+{
+	struct afx *f = *state;
+	static const char *const bad[] = {"//x", "/zookeeper/", "/x/", "/x/./y"};
+	size_t before = tree_count(&f->s.tree);
+	uint64_t digest = f->s.tree.digest;
+	txn_put_header(&f->txn, SID, 1, 1, T0, ZOP_CREATE);
+	jute_put_cstr(&f->txn, "/x");
+	jute_put_cstr(&f->txn, "");
+	zt_put_acls(&f->txn, ZT_OPEN_ACL, 1);
+	jute_put_bool(&f->txn, false);
+	jute_put_int(&f->txn, -1);
+	assert_int_equal(apply(f), 0);
+	assert_int_equal(f->res.err, 0);
+	before++;
+	digest = f->s.tree.digest;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0] + 1; i++) {
+		txn_put_header(&f->txn, SID, 2, 2 + (int64_t)i, T0, ZOP_CREATE);
+		if (i < sizeof bad / sizeof bad[0])
+			jute_put_cstr(&f->txn, bad[i]);
+		else
+			jute_put_strn(&f->txn, "/x\0y", 4);
+		jute_put_cstr(&f->txn, "");
+		zt_put_acls(&f->txn, ZT_OPEN_ACL, 1);
+		jute_put_bool(&f->txn, false);
+		jute_put_int(&f->txn, -1);
+		assert_int_equal(apply(f), 0);
+		assert_int_equal(f->res.err, ZBADARGUMENTS);
+		assert_int_equal(tree_count(&f->s.tree), before);
+		assert_true(f->s.tree.digest == digest);
+	}
+	assert_int_equal(tree_get(&f->s.tree, "/", 1)->n_children, 2);  /* /zookeeper and /x */
+	assert_int_equal(tree_get(&f->s.tree, "/x", 2)->n_children, 0);
+}
+
 /* ---- struct node driven with raw frames ---- */
 
 struct nfx {
@@ -214,6 +252,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_apply_create_acl_null_strings, afx_setup, afx_teardown),
+		cmocka_unit_test_setup_teardown(test_apply_create_invalid_path, afx_setup, afx_teardown),
 		cmocka_unit_test_setup_teardown(test_node_digest_auth_null_credentials, nfx_setup, nfx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
