@@ -248,12 +248,73 @@ static void test_node_digest_auth_null_credentials(void **state)
 	assert_int_equal(node_conn_get(&f->n, c)->n_ids, 1);  /* only its ip id */
 }
 
+static void set_watches(struct nfx *f, uint64_t c, int32_t op, const char *const *lists[5], const int n[5])
+{
+	struct buf b;
+	buf_init(&b);
+	jute_put_int(&b, -8);
+	jute_put_int(&b, op);
+	jute_put_long(&b, 0);
+	for (int l = 0; l < (op == ZOP_SET_WATCHES2 ? 5 : 3); l++) {
+		jute_put_int(&b, n[l]);
+		for (int i = 0; i < n[l]; i++) {
+			if (lists[l][i])
+				jute_put_cstr(&b, lists[l][i]);
+			else
+				jute_put_int(&b, -1);
+		}
+	}
+	send(f, c, &b);
+	buf_free(&b);
+}
+
+/* SetWatches with a null path: watch_add and the notification copied from
+ * NULL (UB). Java 3.8 answers MarshallingError for a null entry of the
+ * data, exist or child list, with the entries before it registered, and
+ * keeps the connection; a null persistent entry is its null-path watch,
+ * accepted once per connection. */
+static void test_node_set_watches_null_path(void **state)
+{
+	struct nfx *f = *state;
+	uint64_t c = connect_session(f);
+	static const char *const with_null[] = {"/zookeeper", NULL};
+	static const char *const none[] = {NULL};
+	int32_t xid, err;
+	for (int l = 0; l < 3; l++) {
+		const char *const *lists[5] = {none, none, none, none, none};
+		int n[5] = {0, 0, 0, 0, 0};
+		lists[l] = with_null;
+		n[l] = 2;
+		set_watches(f, c, ZOP_SET_WATCHES, lists, n);
+		last_reply(f, c, &xid, &err);
+		assert_int_equal(xid, -8);
+		assert_int_equal(err, ZMARSHALLINGERROR);
+		assert_false(f->closed[c]);
+	}
+	/* data and child entries before the null are armed (/zookeeper exists,
+	 * unchanged since zxid 0); the exist entry fired NodeCreated at once */
+	assert_true(watch_has(&f->n.st.watches, WATCH_DATA, "/zookeeper", 10, c));
+	assert_true(watch_has(&f->n.st.watches, WATCH_CHILD, "/zookeeper", 10, c));
+	const char *const *lists[5] = {none, none, none, none, none};
+	int n[5] = {0, 0, 0, 1, 0};
+	set_watches(f, c, ZOP_SET_WATCHES2, lists, n);
+	last_reply(f, c, &xid, &err);
+	assert_int_equal(err, 0);
+	n[3] = 0;
+	n[4] = 1;
+	set_watches(f, c, ZOP_SET_WATCHES2, lists, n);
+	last_reply(f, c, &xid, &err);
+	assert_int_equal(err, ZMARSHALLINGERROR);
+	assert_false(f->closed[c]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_apply_create_acl_null_strings, afx_setup, afx_teardown),
 		cmocka_unit_test_setup_teardown(test_apply_create_invalid_path, afx_setup, afx_teardown),
 		cmocka_unit_test_setup_teardown(test_node_digest_auth_null_credentials, nfx_setup, nfx_teardown),
+		cmocka_unit_test_setup_teardown(test_node_set_watches_null_path, nfx_setup, nfx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
