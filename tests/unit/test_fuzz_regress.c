@@ -129,6 +129,35 @@ static void test_apply_create_invalid_path(void **state)
 	assert_int_equal(tree_get(&f->s.tree, "/x", 2)->n_children, 0);
 }
 
+/* CloseSessionTxn whose paths2Delete holds a null string: its length -1
+ * became SIZE_MAX and the path lookup read through NULL (a crash). The
+ * null entry names nothing; the other paths and the session's own
+ * ephemerals go as usual. */
+static void test_apply_close_session_null_path(void **state)
+{
+	struct afx *f = *state;
+	txn_put_header(&f->txn, SID, 0, 1, T0, ZOP_CREATE_SESSION);
+	jute_put_int(&f->txn, 30000);
+	assert_int_equal(apply(f), 0);
+	txn_put_header(&f->txn, SID, 1, 2, T0, ZOP_CREATE);
+	jute_put_cstr(&f->txn, "/e");
+	jute_put_cstr(&f->txn, "");
+	zt_put_acls(&f->txn, ZT_OPEN_ACL, 1);
+	jute_put_bool(&f->txn, true);
+	jute_put_int(&f->txn, -1);
+	assert_int_equal(apply(f), 0);
+	assert_non_null(tree_get(&f->s.tree, "/e", 2));
+	txn_put_header(&f->txn, SID, 2, 3, T0, ZOP_CLOSE_SESSION);
+	jute_put_int(&f->txn, 2);
+	jute_put_int(&f->txn, -1);  /* null path */
+	jute_put_cstr(&f->txn, "/e");
+	assert_int_equal(apply(f), 0);
+	assert_int_equal(f->res.err, 0);
+	assert_null(tree_get(&f->s.tree, "/e", 2));
+	assert_null(session_get(&f->s.sessions, SID));
+	assert_int_equal(tree_count(&f->s.tree), 4);
+}
+
 /* ---- struct node driven with raw frames ---- */
 
 struct nfx {
@@ -313,6 +342,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_apply_create_acl_null_strings, afx_setup, afx_teardown),
 		cmocka_unit_test_setup_teardown(test_apply_create_invalid_path, afx_setup, afx_teardown),
+		cmocka_unit_test_setup_teardown(test_apply_close_session_null_path, afx_setup, afx_teardown),
 		cmocka_unit_test_setup_teardown(test_node_digest_auth_null_credentials, nfx_setup, nfx_teardown),
 		cmocka_unit_test_setup_teardown(test_node_set_watches_null_path, nfx_setup, nfx_teardown),
 	};
