@@ -337,6 +337,56 @@ static void test_node_set_watches_null_path(void **state)
 	assert_false(f->closed[c]);
 }
 
+/* Like send(), but the txns stay in flight (the shell has not logged them). */
+static void send_pipelined(struct nfx *f, uint64_t conn, int32_t xid, int32_t op, const struct buf *body)
+{
+	struct buf b;
+	buf_init(&b);
+	jute_put_int(&b, xid);
+	jute_put_int(&b, op);
+	if (body)
+		buf_put(&b, body->data, body->len);
+	node_conn_frame(&f->n, conn, b.data, b.len, f->now);
+	buf_free(&b);
+}
+
+/* A session deletes persistent /x, re-creates it as its ephemeral and
+ * closes, all pipelined; closeSession prep skipped /x because the tree
+ * still had a (persistent) /x, so the overlay kept /x existing and a
+ * create of /x by another session right after failed with NodeExists.
+ * Java's closeSession prep counts every outstanding ephemeral of the
+ * session, so /x is in paths2Delete and the other create succeeds. */
+static void test_node_close_session_pending_ephemeral(void **state)
+{
+	struct nfx *f = *state;
+	uint64_t a = connect_session(f), b = connect_session(f);
+	struct buf body;
+	buf_init(&body);
+	zt_create(&body, "/x", "", ZT_OPEN_ACL, 1, 0);
+	send_pipelined(f, a, 1, ZOP_CREATE, &body);
+	settle(f);
+	body.len = 0;
+	zt_path_version(&body, "/x", -1);
+	send_pipelined(f, a, 2, ZOP_DELETE, &body);
+	body.len = 0;
+	zt_create(&body, "/x", "", ZT_OPEN_ACL, 1, 1 /* ephemeral */);
+	send_pipelined(f, a, 3, ZOP_CREATE, &body);
+	send_pipelined(f, a, 4, ZOP_CLOSE_SESSION, NULL);
+	body.len = 0;
+	zt_create(&body, "/x", "b", ZT_OPEN_ACL, 1, 0);
+	send_pipelined(f, b, 5, ZOP_CREATE, &body);
+	buf_free(&body);
+	settle(f);
+	int32_t xid, err;
+	last_reply(f, b, &xid, &err);
+	assert_int_equal(xid, 5);
+	assert_int_equal(err, 0);
+	struct znode *z = tree_get(&f->n.st.tree, "/x", 2);
+	assert_non_null(z);
+	assert_int_equal(z->ephemeral_owner, 0);
+	assert_int_equal(z->data_len, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -345,6 +395,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_apply_close_session_null_path, afx_setup, afx_teardown),
 		cmocka_unit_test_setup_teardown(test_node_digest_auth_null_credentials, nfx_setup, nfx_teardown),
 		cmocka_unit_test_setup_teardown(test_node_set_watches_null_path, nfx_setup, nfx_teardown),
+		cmocka_unit_test_setup_teardown(test_node_close_session_pending_ephemeral, nfx_setup, nfx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
