@@ -18,7 +18,9 @@
  * connection's first frame is a ConnectResponse and later ones carry a
  * ReplyHeader; reply xids follow request order (a subsequence: requests of a
  * closing session get none); reply zxids never run ahead of the applied
- * zxid nor go backwards; nothing is written to a connection after it was
+ * zxid nor go backwards; a write's reply has the code prep predicted (0
+ * unless its txn is an ErrorTxn, no failed part in a multi prep let
+ * through — the overlay must foresee the tree); nothing is written to a connection after it was
  * told to close; no session names a closed connection; an established
  * connection that was not told to close owns a live session; the node never
  * goes fatal (its own txns always apply). Every 16 commands and at the end:
@@ -42,6 +44,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_SLOTS 3
 #define MAX_XIDS 512
 #define MAX_TAKEN 4096
+#define TXN_RING 8192
+
+/* What a prepared txn promised, looked up when its reply comes. */
+struct txn_info {
+	int64_t zxid;
+	uint64_t owner;   /* connection waiting for the reply */
+	int32_t cxid;
+	bool replied;
+	int32_t type;
+	int32_t err;      /* ErrorTxn: its code */
+	bool multi_ok;    /* MultiTxn without ErrorTxn parts */
+};
 
 struct slot {
 	uint64_t conn;          /* 0 = no connection */
@@ -62,6 +76,7 @@ struct harness {
 	int64_t taken[MAX_TAKEN]; /* zxids taken for persistence, not yet durable */
 	size_t n_taken;
 	size_t steps;
+	struct txn_info ring[TXN_RING];
 };
 
 static const char *const REMOTE[MAX_SLOTS] = {"127.0.0.1", "10.1.2.3", "192.168.0.7"};
@@ -92,6 +107,68 @@ static struct slot *slot_of(struct harness *h, uint64_t conn)
 		if (h->s[i].conn == conn)
 			return &h->s[i];
 	return NULL;
+}
+
+static void record_txn(struct harness *h, const struct node_txn *t)
+{
+	struct txn_info *ti = &h->ring[(uint64_t)t->zxid % TXN_RING];
+	const uint8_t *b = t->bytes.data;
+	size_t len = t->bytes.len;
+	*ti = (struct txn_info){.zxid = t->zxid,
+				.owner = (uint64_t)(uintptr_t)u64map_get(&h->n.write_owner, (uint64_t)t->zxid),
+				.cxid = (int32_t)be32_get(b + 8),
+				.type = (int32_t)be32_get(b + 28)};
+	if (ti->type == ZOP_ERROR && len >= 36)
+		ti->err = (int32_t)be32_get(b + 32);
+	if (ti->type == ZOP_MULTI && len >= 36) {
+		/* vector<Txn{int type; buffer data}> */
+		size_t off = 36, n = be32_get(b + 32);
+		ti->multi_ok = true;
+		for (size_t i = 0; i < n && off + 8 <= len; i++) {
+			if ((int32_t)be32_get(b + off) == ZOP_ERROR)
+				ti->multi_ok = false;
+			off += 8 + be32_get(b + off + 4);
+		}
+	}
+}
+
+/* A txn prep accepted must apply as prep predicted: the overlay it checked
+ * against is the tree the txn meets. So a reply to a write carries the
+ * ErrorTxn's code, 0 for any other txn, and a multi that prep let through
+ * has no failed part in its results. */
+static void check_write_reply(struct harness *h, uint64_t conn, int32_t xid, int64_t zxid, int32_t err,
+			      const uint8_t *body, size_t len)
+{
+	struct txn_info *ti = &h->ring[(uint64_t)zxid % TXN_RING];
+	/* otherwise a read (or a write without txn) answered at this zxid */
+	if (ti->zxid != zxid || ti->owner != conn || ti->cxid != xid || ti->replied)
+		return;
+	ti->replied = true;
+	if (ti->type == ZOP_ERROR) {
+		FZ_CHECK(err == ti->err, "ErrorTxn %d replied as %d", ti->err, err);
+		return;
+	}
+	if (ti->type == ZOP_CREATE_SESSION)
+		return;
+	FZ_CHECK(err == 0, "txn type %d prepared fine, applied with %d", ti->type, err);
+	if (ti->type != ZOP_MULTI || !ti->multi_ok)
+		return;
+	size_t off = 0;
+	while (off + 9 <= len) {
+		int32_t type = (int32_t)be32_get(body + off);
+		bool done = body[off + 4] != 0;
+		int32_t e = (int32_t)be32_get(body + off + 5);
+		off += 9;
+		if (done)
+			break;
+		FZ_CHECK(type != ZOP_ERROR && e == 0, "multi part prepared fine, applied with %d", e);
+		if (type == ZOP_CREATE || type == ZOP_CREATE2) {
+			FZ_CHECK(off + 4 <= len, "multi result path");
+			off += 4 + be32_get(body + off);
+		}
+		if (type == ZOP_CREATE2 || type == ZOP_SET_DATA)
+			off += 68;  /* Stat */
+	}
 }
 
 static bool trace; /* FUZZ_NODE_TRACE=1: print every frame (to check seeds) */
@@ -125,6 +202,7 @@ static void check_frame(struct harness *h, struct slot *sl, const uint8_t *p, si
 		FZ_CHECK(zxid >= sl->last_zxid, "reply zxid %lld after %lld", (long long)zxid,
 			 (long long)sl->last_zxid);
 		sl->last_zxid = zxid;
+		check_write_reply(h, sl->conn, xid, zxid, err, p + 16, len - 16);
 	}
 	if (sl->xids_overflow)
 		return;
@@ -169,6 +247,7 @@ static void take_persist(struct harness *h)
 			h->n_taken = 0;
 		}
 		h->taken[h->n_taken++] = t->zxid;
+		record_txn(h, t);
 	}
 }
 
