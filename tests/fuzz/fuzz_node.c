@@ -356,6 +356,8 @@ static void check_quiet(struct harness *h)
 		return;
 	FZ_CHECK(n->st.pending.changes.count == 0, "%zu pending entries with nothing in flight",
 		 n->st.pending.changes.count);
+	FZ_CHECK(n->st.pending.fifo_count == 0, "%zu pending writes to retire with nothing in flight",
+		 n->st.pending.fifo_count);
 	size_t pos = 0;
 	struct u64map_slot *e;
 	while ((e = u64map_next(&n->st.tree.ephemerals, &pos)))
