@@ -96,7 +96,11 @@ static int32_t auth_arrive(struct node *n, struct node_conn *c, const uint8_t *b
 	if (jr_auth_packet_decode(&r, &a) || a.scheme.len < 0)
 		return ZAUTHFAILED;
 	if (jute_bytes_eq_str(a.scheme, "digest") && n->cfg.digest_auth_enabled) {
-		size_t alen = (size_t)(a.auth.len > 0 ? a.auth.len : 0);
+		/* no credentials at all: Java's digest provider fails on them (and
+		 * closes the connection); digesting a NULL buffer would be UB */
+		if (a.auth.len < 0)
+			return ZAUTHFAILED;
+		size_t alen = (size_t)a.auth.len;
 		char *id = zmalloc(alen + 64);
 		acl_digest_id((const char *)a.auth.data, alen, id, alen + 64);
 		conn_add_id(c, "digest", id);

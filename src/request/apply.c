@@ -111,7 +111,9 @@ static struct znode *do_create(struct zstate *s, const struct jr_txn_header *h, 
 	}
 	const char *p = (const char *)f.path.data;
 	size_t n = (size_t)f.path.len;
-	if (n == 0 || p[0] != '/' || n == 1) {
+	/* prep only logs valid paths; one like "//a" or "/a\0b" would become a
+	 * node whose path is not its parent's path plus its name */
+	if (n == 1 || !path_is_valid(p, n)) {
 		*err = ZBADARGUMENTS;
 		return NULL;
 	}
@@ -208,9 +210,11 @@ static void do_close_session(struct zstate *s, const struct jr_txn_header *h, st
 	struct jr_close_session_txn t;
 	/* before 3.6 the txn had no record: then only the owned nodes go */
 	if (jute_remaining(r) >= 4 && jr_close_session_txn_decode(r, &t) == 0) {
-		for (int32_t i = 0; i < t.paths2_delete.count; i++)
-			do_delete_path(s, (const char *)t.paths2_delete.items[i].data,
-				       (size_t)t.paths2_delete.items[i].len, h->zxid);
+		for (int32_t i = 0; i < t.paths2_delete.count; i++) {
+			struct jute_bytes p = t.paths2_delete.items[i];
+			if (p.len >= 0)  /* a null path (a corrupt log) names nothing */
+				do_delete_path(s, (const char *)p.data, (size_t)p.len, h->zxid);
+		}
 	}
 	const struct eph_list *l;
 	while ((l = tree_ephemerals(&s->tree, h->client_id)) && l->count > 0) {

@@ -510,8 +510,12 @@ int64_t prep_close_session(struct zstate *s, int64_t session_id, int32_t cxid, i
 	while ((pc = pending_next(&s->pending, &pos))) {
 		if (!pc->v.exists || pc->v.owner != session_id)
 			continue;
-		if (tree_get(&s->tree, pc->path, pc->len))
-			continue;  /* already listed above */
+		/* listed above if the tree already has it as this session's
+		 * ephemeral; a pending ephemeral over a node of another kind
+		 * (delete then re-create) is not in that list */
+		const struct znode *z = tree_get(&s->tree, pc->path, pc->len);
+		if (z && z->ephemeral_owner == session_id)
+			continue;
 		jute_put_strn(txn, pc->path, pc->len);
 		n++;
 	}

@@ -254,8 +254,12 @@ static int do_add_watch(struct zstate *s, const struct caller *c, struct jute_re
 	return 0;
 }
 
-static void rearm_data(struct zstate *s, const struct caller *c, struct jute_bytes b, int64_t rel)
+/* A null path in the data, exist or child list makes Java's getNode(null)
+ * throw: MarshallingError, with the entries before it already done. */
+static int rearm_data(struct zstate *s, const struct caller *c, struct jute_bytes b, int64_t rel)
 {
+	if (b.len < 0)
+		return ZMARSHALLINGERROR;
 	size_t n;
 	const char *p = bpath(b, &n);
 	struct znode *z = tree_get(&s->tree, p, n);
@@ -265,20 +269,26 @@ static void rearm_data(struct zstate *s, const struct caller *c, struct jute_byt
 		s->notify(s->notify_arg, c->conn, ZEV_NODE_DATA_CHANGED, p, n, NOTIFY_UNFILTERED);
 	else
 		watch_add(&s->watches, WATCH_DATA, p, n, c->conn, WATCH_STANDARD);
+	return 0;
 }
 
-static void rearm_exist(struct zstate *s, const struct caller *c, struct jute_bytes b)
+static int rearm_exist(struct zstate *s, const struct caller *c, struct jute_bytes b)
 {
+	if (b.len < 0)
+		return ZMARSHALLINGERROR;
 	size_t n;
 	const char *p = bpath(b, &n);
 	if (tree_get(&s->tree, p, n))
 		s->notify(s->notify_arg, c->conn, ZEV_NODE_CREATED, p, n, NOTIFY_UNFILTERED);
 	else
 		watch_add(&s->watches, WATCH_DATA, p, n, c->conn, WATCH_STANDARD);
+	return 0;
 }
 
-static void rearm_child(struct zstate *s, const struct caller *c, struct jute_bytes b, int64_t rel)
+static int rearm_child(struct zstate *s, const struct caller *c, struct jute_bytes b, int64_t rel)
 {
+	if (b.len < 0)
+		return ZMARSHALLINGERROR;
 	size_t n;
 	const char *p = bpath(b, &n);
 	struct znode *z = tree_get(&s->tree, p, n);
@@ -288,6 +298,24 @@ static void rearm_child(struct zstate *s, const struct caller *c, struct jute_by
 		s->notify(s->notify_arg, c->conn, ZEV_NODE_CHILDREN_CHANGED, p, n, NOTIFY_UNFILTERED);
 	else
 		watch_add(&s->watches, WATCH_CHILD, p, n, c->conn, WATCH_STANDARD);
+	return 0;
+}
+
+/* Persistent (recursive) entries: a null path is Java's null-path watch,
+ * accepted once per connection as for addWatch (checked on Java 3.8). */
+static int rearm_persistent(struct zstate *s, const struct caller *c, struct jute_bytes b, enum watch_mode m)
+{
+	if (b.len < 0) {
+		if (!c->null_watch || *c->null_watch)
+			return ZMARSHALLINGERROR;
+		*c->null_watch = true;
+		return 0;
+	}
+	size_t n;
+	const char *p = bpath(b, &n);
+	watch_add(&s->watches, WATCH_DATA, p, n, c->conn, m);
+	watch_add(&s->watches, WATCH_CHILD, p, n, c->conn, m);
+	return 0;
 }
 
 static int do_set_watches(struct zstate *s, const struct caller *c, struct jute_reader *r, bool v2)
@@ -311,25 +339,18 @@ static int do_set_watches(struct zstate *s, const struct caller *c, struct jute_
 	}
 	if (!c->conn)
 		return 0;
-	for (int32_t i = 0; i < q.data_watches.count; i++)
-		rearm_data(s, c, q.data_watches.items[i], q.relative_zxid);
-	for (int32_t i = 0; i < q.exist_watches.count; i++)
-		rearm_exist(s, c, q.exist_watches.items[i]);
-	for (int32_t i = 0; i < q.child_watches.count; i++)
-		rearm_child(s, c, q.child_watches.items[i], q.relative_zxid);
-	for (int32_t i = 0; i < q.persistent_watches.count; i++) {
-		size_t n;
-		const char *p = bpath(q.persistent_watches.items[i], &n);
-		watch_add(&s->watches, WATCH_DATA, p, n, c->conn, WATCH_PERSISTENT);
-		watch_add(&s->watches, WATCH_CHILD, p, n, c->conn, WATCH_PERSISTENT);
-	}
-	for (int32_t i = 0; i < q.persistent_recursive_watches.count; i++) {
-		size_t n;
-		const char *p = bpath(q.persistent_recursive_watches.items[i], &n);
-		watch_add(&s->watches, WATCH_DATA, p, n, c->conn, WATCH_RECURSIVE);
-		watch_add(&s->watches, WATCH_CHILD, p, n, c->conn, WATCH_RECURSIVE);
-	}
-	return 0;
+	int err = 0;
+	for (int32_t i = 0; !err && i < q.data_watches.count; i++)
+		err = rearm_data(s, c, q.data_watches.items[i], q.relative_zxid);
+	for (int32_t i = 0; !err && i < q.exist_watches.count; i++)
+		err = rearm_exist(s, c, q.exist_watches.items[i]);
+	for (int32_t i = 0; !err && i < q.child_watches.count; i++)
+		err = rearm_child(s, c, q.child_watches.items[i], q.relative_zxid);
+	for (int32_t i = 0; !err && i < q.persistent_watches.count; i++)
+		err = rearm_persistent(s, c, q.persistent_watches.items[i], WATCH_PERSISTENT);
+	for (int32_t i = 0; !err && i < q.persistent_recursive_watches.count; i++)
+		err = rearm_persistent(s, c, q.persistent_recursive_watches.items[i], WATCH_RECURSIVE);
+	return err;
 }
 
 static int do_multi_read(struct zstate *s, const struct caller *c, struct jute_reader *r, struct buf *reply)

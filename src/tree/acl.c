@@ -69,9 +69,14 @@ static bool list_equals(const struct acl_list *l, const struct jr_acl *items, in
 	return true;
 }
 
+/* A null scheme or id (len -1, data NULL) cannot come from a client —
+ * prep rejects it — but can from a corrupt log or snapshot: it is kept as
+ * "" rather than copied from a NULL pointer. */
 static char *dup_bytes(struct jute_bytes b)
 {
-	return zstrndup((const char *)b.data, (size_t)(b.len > 0 ? b.len : 0));
+	if (b.len <= 0)
+		return zstrndup("", 0);
+	return zstrndup((const char *)b.data, (size_t)b.len);
 }
 
 static struct acl_list *list_new(int64_t ref, uint32_t hash, const struct jr_acl *items, int32_t count)
