@@ -326,3 +326,22 @@ def test_auth_belongs_to_the_connection(raw_factory):
         "credentials are re-sent by clients after each reconnect; the server does not keep them"
     b.add_auth("digest", "u:p")
     assert b.get_data("/au")[0] == b""
+
+
+def test_reattach_timeout_governs_expiry(server_factory, raw_factory):
+    srv = server_factory({"tickTime": "200"})
+    watcher = raw_factory(srv)
+    a = raw_factory(srv, timeout_ms=4000)
+    a.create("/short", b"", flags=w.EPHEMERAL)
+    sid, pw = a.session.session_id, a.session.passwd
+    a.close_socket()
+    b = raw_factory(srv, timeout_ms=400, session_id=sid, passwd=pw)
+    assert b.session.timeout == 400
+    t0 = time.monotonic()
+    assert w.poll(lambda: watcher.exists("/short") is None, timeout=10)
+    assert time.monotonic() - t0 < 3.5, "the session expires on the reconnect's 400 ms, not the original 4 s"
+
+
+def test_consecutive_session_ids(raw_factory):
+    ids = [raw_factory().session.session_id for _ in range(4)]
+    assert [b - a for a, b in zip(ids, ids[1:])] == [1, 1, 1]
