@@ -257,3 +257,24 @@ def test_4lw_half_close(server):
 def test_4lw_with_trailing_newline(server):
     assert four_letter(server.port, "ruok\n") == "imok"
     assert "Mode: standalone" in four_letter(server.port, "srvr\n")
+
+
+def test_cons_last_operation_names(server, raw_factory):
+    c = raw_factory()
+    sid = c.session.session_id
+    steps = [("EXIS", lambda: c.exists("/")), ("CREA", lambda: c.create("/q")),
+             ("SETD", lambda: c.set_data("/q", b"1")), ("PING", c.ping),
+             ("MULT", lambda: c.multi([("check", "/q", -1)])), ("GETC", lambda: c.get_children2("/")),
+             ("GETC", lambda: c.get_children("/")), ("HOMI", c.who_am_i), ("GETA", lambda: c.get_acl("/")),
+             ("SYNC", lambda: c.sync("/")), ("ADDW", lambda: c.add_watch("/q", 0)),
+             ("MLTR", lambda: c.multi_read([("getData", "/q")])), ("GETE", lambda: c.get_ephemerals("/")),
+             ("GETACN", lambda: c.get_all_children_number("/")), ("CHKW", lambda: c.check_watches("/q", 3)),
+             ("REMW", lambda: c.remove_watches("/q", 3)), ("GETD", lambda: c.get_data("/q")),
+             ("SETA", lambda: c.set_acl("/q", w.OPEN_ACL)), ("DELE", lambda: c.delete("/q")),
+             ("SETW", lambda: c.set_watches(0))]
+    got = []
+    for want, fn in steps:
+        fn()
+        line = [ln for ln in lines(four_letter(server.port, "cons")) if f"sid=0x{sid:x}," in ln][0]
+        got.append((want, line.split("lop=")[1].split(",")[0]))
+    assert [g for w_, g in got] == [w_ for w_, g in got], got

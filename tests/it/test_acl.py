@@ -277,3 +277,27 @@ def test_kazoo_add_auth_with_requests_in_flight(zk):
     assert all(m.get(timeout=10) is not None for m in more)
     zk.create("/busy/mine", b"", acl=[make_digest_acl("u", "p", all=True)])
     assert zk.get("/busy/mine")[0] == b""
+
+
+def test_exists_needs_no_read_permission(raw_factory):
+    # 3.8.0 (Debian's oracle) answers exists without an ACL check (3.8.4 adds one)
+    a, b = raw_factory(), raw_factory()
+    a.create("/hidden", b"x", acl=[(w.PERM_ALL, "digest", w.digest("u", "p"))])
+    assert b.exists("/hidden") is not None
+    assert b.call(w.GET_DATA, w.p_string("/hidden") + w.p_bool(False)).err == w.NO_AUTH
+
+
+def test_watch_events_filtered_by_read_permission(raw_factory):
+    # CVE-2024-23944 (ZOOKEEPER-4799), in Debian's 3.8.0-11+deb12u2: no events
+    # about nodes the watching connection cannot read
+    owner, spy, friend = raw_factory(), raw_factory(), raw_factory()
+    owner.add_auth("digest", "u:p")
+    friend.add_auth("digest", "u:p")
+    owner.create("/priv", b"", acl=[(w.PERM_ALL, "digest", w.digest("u", "p"))])
+    assert spy.exists("/priv", watch=True) is not None
+    assert spy.add_watch("/priv", w.AW_PERSISTENT_RECURSIVE) == 0
+    assert friend.exists("/priv", watch=True) is not None
+    owner.set_data("/priv", b"secret")
+    assert friend.wait_event().type == w.NODE_DATA_CHANGED
+    spy.sync("/")
+    assert spy.no_event(0.3), "an unreadable node's changes are not announced"

@@ -217,3 +217,17 @@ def test_unknown_sub_op_type_is_marshalling_error(raw):
     rep = raw.call(w.MULTI, body)
     assert rep.err == w.MARSHALLING_ERROR
     assert raw.ping().err == 0, "the connection stays usable"
+
+
+def test_multi_sub_op_kind_follows_flags(raw):
+    # inside a multi the create flags decide the node kind (3.8.0: the header
+    # type is ignored; protocol doc §2.5.2)
+    sid = raw.session.session_id
+    rep, res = raw.multi([("createTTL", "/k-ttl-plain", b"", A, w.PERSISTENT, 100),
+                          ("create", "/k-cont", b"", A, w.CONTAINER),
+                          ("createContainer", "/k-plain", b"", A, w.PERSISTENT),
+                          ("create", "/k-eph", b"", A, w.EPHEMERAL)])
+    assert rep.err == 0
+    assert [(t, e) for t, e, _ in res] == [(1, 0), (15, 0), (1, 0), (1, 0)]
+    assert raw.exists("/k-ttl-plain").ephemeralOwner == 0
+    assert raw.exists("/k-eph").ephemeralOwner == sid
