@@ -178,7 +178,7 @@ static int decode_create(struct jute_reader *r, int32_t op, struct create_args *
 	return 0;
 }
 
-static int check_create_mode(struct zstate *s, int32_t op, const struct create_args *a, int32_t type)
+static int check_create_mode(struct zstate *s, int32_t op, const struct create_args *a, bool in_multi)
 {
 	if (!flags_valid(a->flags))
 		return ZBADARGUMENTS;
@@ -186,10 +186,11 @@ static int check_create_mode(struct zstate *s, int32_t op, const struct create_a
 		return ZUNIMPLEMENTED;
 	if (flags_ttl(a->flags) && (a->ttl < 1 || a->ttl > ZK_TTL_MAX))
 		return ZBADARGUMENTS;
-	/* opcode 21 with non-TTL flags crashes Java 3.8; reject it (§3.2) */
-	if (op == ZOP_CREATE_TTL && !flags_ttl(a->flags))
+	/* opcode 21 with non-TTL flags crashes Java 3.8; reject it (§3.2).
+	 * Inside a multi the flags decide and Java drops the ttl of a non-TTL
+	 * create (Op.create), so there it is a plain create. */
+	if (op == ZOP_CREATE_TTL && !flags_ttl(a->flags) && !in_multi)
 		return ZBADARGUMENTS;
-	(void)type;
 	return 0;
 }
 
@@ -202,7 +203,7 @@ int prep_create(struct zstate *s, const struct caller *c, int32_t op, struct jut
 		return rc;
 	int32_t type = create_txn_type(op, a.flags, in_multi);
 	*txn_type = type;
-	if ((rc = check_create_mode(s, op, &a, type)))
+	if ((rc = check_create_mode(s, op, &a, in_multi)))
 		return rc;
 	if ((rc = prep_session_check(s, c)))
 		return rc;
