@@ -95,7 +95,7 @@ int peer_init(struct peer *p, const struct peer_config *cfg, const struct zab_en
 		.observers = cfg->observers, .n_observers = cfg->n_observers,
 		.tick_ms = cfg->tick_ms, .init_limit = cfg->init_limit, .sync_limit = cfg->sync_limit,
 		.commit_log_count = cfg->commit_log_count, .snap_count = cfg->snap_count,
-		.faults = cfg->faults,
+		.snap_size_factor = cfg->snap_size_factor, .faults = cfg->faults,
 		.config_text = (const uint8_t *)cfg->config_text,
 		.config_len = cfg->config_text ? (int32_t)strlen(cfg->config_text) : -1,
 	};

@@ -29,6 +29,7 @@ struct peer_config {
 	int n_observers;
 	uint32_t tick_ms, init_limit, sync_limit;
 	uint32_t commit_log_count, snap_count;
+	double snap_size_factor;   /* zookeeper.snapshotSizeFactor (see zab_config) */
 	unsigned faults;
 	const char *config_text;   /* dynamic config string (§5.1.2); borrowed */
 };

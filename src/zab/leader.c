@@ -57,6 +57,7 @@ static struct zab_learner_handler *lh_by_sid(struct zab *z, uint64_t sid)
 static void lh_drop(struct zab *z, struct zab_learner_handler *h, const char *why)
 {
 	zab_tracef(z, "drop learner %llu: %s", (unsigned long long)h->sid, why);
+	zab_lh_left(z, h);
 	z->env.close(z->env.ctx, h->conn);
 	uint64_t *held = h->held;
 	size_t cap = h->cap_held;
@@ -184,6 +185,19 @@ static void flush_held(struct zab *z, struct zab_learner_handler *h)
 	h->n_held = 0;
 }
 
+/* A PING whose reply proves the learner still followed us after every
+ * SYNC that had arrived when it was sent (the learner answers each PING in
+ * order). Skipped while too many are unanswered: such a learner is about
+ * to be dropped for silence anyway. */
+static void send_ping(struct zab *z, struct zab_learner_handler *h)
+{
+	if (h->pings_sent - h->ping_replies >= ZAB_PING_RING)
+		return;
+	h->ping_mark[h->pings_sent % ZAB_PING_RING] = z->L.mark;
+	h->pings_sent++;
+	zab_send_packet(z, h->conn, ZAB_PING, z->L.last_proposed, NULL, -1);
+}
+
 static void send_uptodate(struct zab *z, struct zab_learner_handler *h)
 {
 	zab_send_packet(z, h->conn, ZAB_UPTODATE, (uint64_t)-1, NULL, -1);
@@ -289,13 +303,33 @@ static void on_ackepoch(struct zab *z, struct zab_learner_handler *h, uint64_t z
 		zab_sync_learner(z, h);
 }
 
+/* ZOOKEEPER-1675: a leader that a quorum has already left (and that has
+ * not noticed yet) must not answer a SYNC, or the read after it misses
+ * writes that the new leader acknowledged. So a SYNC is answered only once
+ * a quorum (us included) has answered a PING or PROPOSAL sent after the
+ * SYNC arrived: those answers were sent while their senders still
+ * followed us, after the SYNC, so no newer epoch had been established
+ * then by a quorum that would intersect theirs. */
+static bool sync_confirmed(struct zab *z, const struct zab_sync_wait *w)
+{
+	if (zab_fault(z, ZAB_FAULT_SYNC_NO_QUORUM))
+		return true;
+	uint32_t bits = self_bit(z);
+	for (int i = 0; i < ZAB_MAX_SERVERS; i++) {
+		const struct zab_learner_handler *h = &z->L.lh[i];
+		if (h->used && h->st == LH_ACTIVE && h->newleader_acked && h->confirmed_mark >= w->mark)
+			bits |= lh_bit(z, h);
+	}
+	return zab_is_quorum(z, bits);
+}
+
 static void leader_complete_syncs(struct zab *z)
 {
 	struct zab_leader *L = &z->L;
 	size_t k = 0;
 	for (size_t i = 0; i < L->n_sw; i++) {
 		struct zab_sync_wait *w = &L->sw[i];
-		if (w->zxid > z->committed) {
+		if (w->zxid > z->committed || !sync_confirmed(z, w)) {
 			L->sw[k++] = *w;
 			continue;
 		}
@@ -380,9 +414,24 @@ static void on_ack(struct zab *z, struct zab_learner_handler *h, uint64_t zxid)
 	for (size_t i = 0; i < L->n_out; i++) {
 		if (L->out[i].zxid == zxid) {
 			L->out[i].acks |= lh_bit(z, h);
+			if (L->out[i].mark > h->confirmed_mark)
+				h->confirmed_mark = L->out[i].mark;
 			try_commit(z);
+			leader_complete_syncs(z);
 			return;
 		}
+	}
+}
+
+static void on_ping_reply(struct zab *z, struct zab_learner_handler *h)
+{
+	if (h->ping_replies >= h->pings_sent)
+		return;
+	uint64_t m = h->ping_mark[h->ping_replies % ZAB_PING_RING];
+	h->ping_replies++;
+	if (m > h->confirmed_mark) {
+		h->confirmed_mark = m;
+		leader_complete_syncs(z);
 	}
 }
 
@@ -435,8 +484,12 @@ void zab_leader_on_packet(struct zab *z, uint64_t conn, uint64_t from, const uin
 	case ZAB_REQUEST:
 		on_request(z, h, d, len);
 		break;
+	case ZAB_PING:
+		if (h->uptodate_sent)
+			on_ping_reply(z, h);
+		break;
 	default:
-		break;  /* PING replies only refresh last_heard; REVALIDATE is the node's */
+		break;  /* REVALIDATE is the node's */
 	}
 }
 
@@ -471,7 +524,7 @@ int zab_leader_submit(struct zab *z, const uint8_t *txn, size_t n, uint64_t *zxi
 		L->cap_out = L->cap_out ? L->cap_out * 2 : 64;
 		L->out = zrealloc(L->out, L->cap_out * sizeof *L->out);
 	}
-	L->out[L->n_out++] = (struct zab_proposal){.zxid = zxid,
+	L->out[L->n_out++] = (struct zab_proposal){.zxid = zxid, .mark = L->mark,
 		.acks = zab_fault(z, ZAB_FAULT_ACK_BEFORE_LOG) ? self_bit(z) : 0};
 	for (int i = 0; i < ZAB_MAX_SERVERS; i++) {
 		struct zab_learner_handler *h = &L->lh[i];
@@ -493,7 +546,14 @@ void zab_leader_sync(struct zab *z, uint64_t sid, uint64_t token)
 		L->sw = zrealloc(L->sw, L->cap_sw * sizeof *L->sw);
 	}
 	L->sw[L->n_sw++] = (struct zab_sync_wait){
-		.zxid = L->n_out ? L->last_proposed : z->committed, .sid = sid, .token = token};
+		.zxid = L->n_out ? L->last_proposed : z->committed, .mark = ++L->mark, .sid = sid,
+		.token = token};
+	/* Ask the followers now rather than wait for the next PING round. */
+	for (int i = 0; i < ZAB_MAX_SERVERS && !zab_fault(z, ZAB_FAULT_SYNC_NO_QUORUM); i++) {
+		struct zab_learner_handler *h = &L->lh[i];
+		if (h->used && !h->observer && h->st == LH_ACTIVE && h->uptodate_sent)
+			send_ping(z, h);
+	}
 	leader_complete_syncs(z);
 }
 
@@ -507,7 +567,8 @@ static void leader_check_quorum(struct zab *z)
 		struct zab_learner_handler *h = &L->lh[i];
 		if (!h->used)
 			continue;
-		uint64_t limit = h->st == LH_ACTIVE ? sync_ms : init_ms;
+		/* PINGs start at UPTODATE: before it, the learner has initLimit. */
+		uint64_t limit = h->st == LH_ACTIVE && h->uptodate_sent ? sync_ms : init_ms;
 		if (z->now_ms > h->last_heard_ms + limit) {
 			lh_drop(z, h, "timeout");
 			continue;
@@ -532,8 +593,8 @@ void zab_leader_on_tick(struct zab *z)
 	L->next_ping_ms = z->now_ms + z->cfg.tick_ms / 2;
 	for (int i = 0; i < ZAB_MAX_SERVERS; i++) {
 		struct zab_learner_handler *h = &L->lh[i];
-		if (h->used && h->st == LH_ACTIVE)
-			zab_send_packet(z, h->conn, ZAB_PING, L->last_proposed, NULL, -1);
+		if (h->used && h->st == LH_ACTIVE && h->uptodate_sent)
+			send_ping(z, h);
 	}
 	leader_check_quorum(z);
 }

@@ -139,9 +139,21 @@ static void on_sync_packet(struct zab *z, int type, uint64_t zxid, const uint8_t
 	case ZAB_DIFF:
 		F->mode = ZAB_SYNC_DIFF;
 		break;
-	case ZAB_TRUNC:
+	case ZAB_TRUNC: {
 		F->mode = ZAB_SYNC_TRUNC;
-		if (z->store.log_truncate(z->store.ctx, zxid) != 0) {
+		int rc = z->store.log_truncate(z->store.ctx, zxid);
+		if (rc > 0) {
+			/* Our oldest snapshot is newer than the TRUNC point (an
+			 * installed SNAP that held txns the new leader lacks, or a
+			 * purged log): nothing on disk was changed. Leave the sync;
+			 * the leader sees us go before the NEWLEADER ACK and sends
+			 * SNAP next time (a 3.8 Java learner exits here instead). */
+			zab_tracef(z, "cannot truncate to 0x%llx: no snapshot at or below it",
+				   (unsigned long long)zxid);
+			zab_lost(z, "TRUNC below our oldest snapshot");
+			return;
+		}
+		if (rc != 0) {
 			z->dead = true;
 			z->env.fatal(z->env.ctx, "not able to truncate the log");
 			return;
@@ -149,6 +161,7 @@ static void on_sync_packet(struct zab *z, int type, uint64_t zxid, const uint8_t
 		if (zab_reload(z) != 0)
 			return;
 		break;
+	}
 	case ZAB_SNAP:
 		F->mode = ZAB_SYNC_SNAP;
 		on_snap(z, zxid, rest, n);
@@ -366,7 +379,9 @@ void zab_learner_on_tick(struct zab *z)
 	struct zab_learner *F = &z->F;
 	if (!F->conn && z->now_ms >= F->retry_at_ms)
 		learner_connect(z);
-	uint32_t ticks = F->st < LR_WAIT_UPTODATE ? z->cfg.init_limit : z->cfg.sync_limit;
+	/* Until UPTODATE the leader may be silent (it PINGs only serving
+	 * learners): initLimit, as Java's learner socket timeout during sync. */
+	uint32_t ticks = F->st < LR_SERVING ? z->cfg.init_limit : z->cfg.sync_limit;
 	if (z->now_ms > F->last_heard_ms + (uint64_t)ticks * z->cfg.tick_ms)
 		zab_lost(z, "no word from the leader");
 }

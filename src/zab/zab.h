@@ -62,6 +62,7 @@ enum zab_fault {
 	ZAB_FAULT_COMMIT_MINORITY = 2,  /* commit on the leader's own ACK */
 	ZAB_FAULT_SKIP_TRUNC = 4,       /* a new leader sends DIFF where TRUNC is due */
 	ZAB_FAULT_EARLY_NEWLEADER_ACK = 8, /* 3.8.0's order: ACK NEWLEADER before sync txns are durable */
+	ZAB_FAULT_SYNC_NO_QUORUM = 16,  /* answer SYNC without hearing from a quorum (ZOOKEEPER-1675) */
 };
 
 /* The storage seam: what the core needs from a txn log + snapshot store.
@@ -76,8 +77,12 @@ struct zab_store {
 	int (*log_append)(void *ctx, uint64_t zxid, const uint8_t *p, size_t n);
 	/* Ask for an fsync of everything appended so far. */
 	void (*log_flush)(void *ctx);
-	/* Durably drop every log entry and snapshot with zxid > `zxid`. -1 if
-	 * impossible (zxid below the oldest state the store can rebuild). */
+	/* Durably drop every log entry and snapshot with zxid > `zxid`, so
+	 * that load() rebuilds the state at exactly `zxid`. Returns 1, having
+	 * changed nothing, when the store cannot rebuild that state (no
+	 * snapshot at or below it from which the log reaches it: e.g. the
+	 * oldest snapshot is one installed by SNAP, or the log was purged);
+	 * -1 on an I/O error. */
 	int (*log_truncate)(void *ctx, uint64_t zxid);
 	/* Durably make this snapshot the whole state: the log and older
 	 * snapshots are dropped (SNAP sync). */
@@ -89,11 +94,29 @@ struct zab_store {
 	/* Read back the state: the epochs (-1 when missing), the newest
 	 * snapshot (snap called once, n = 0 and zxid 0 for "empty") and every
 	 * log entry after it in order. *durable_zxid = the last entry known
-	 * fsynced. Returns 0 or -1 (corrupt beyond repair). */
+	 * fsynced. Returns 0 or -1 (corrupt beyond repair).
+	 * A crash can lose log entries that a durable snapshot already covers
+	 * (a follower applies a COMMIT before its own fsync of the txn), which
+	 * leaves a gap between the log's end and the snapshot; later appends
+	 * follow the snapshot. The log before such a gap must be dropped (or
+	 * at least never returned by log_read together with what follows it),
+	 * since a DIFF read across it would skip the txns of the gap. */
 	int (*load)(void *ctx, void *arg,
 		    void (*snap)(void *arg, uint64_t zxid, const uint8_t *p, size_t n),
 		    void (*entry)(void *arg, uint64_t zxid, const uint8_t *p, size_t n),
 		    int64_t *accepted_epoch, int64_t *current_epoch, uint64_t *durable_zxid);
+	/* Optional (NULL: learners behind the in-memory window get SNAP).
+	 * Leader: read back the contiguous run of logged txns that starts with
+	 * the last entry with zxid <= `from` and ends with the last entry
+	 * <= `to`, calling entry() for each in order (DIFF from the txn log,
+	 * ZKDatabase.getProposalsFromTxnLog). Returns 0; 1, having read
+	 * nothing, when the log does not reach back to `from` or when the log
+	 * from that entry on holds more than max_bytes (0 = no limit); -1 on
+	 * an I/O error. */
+	int (*log_read)(void *ctx, uint64_t from, uint64_t to, uint64_t max_bytes, void *arg,
+			void (*entry)(void *arg, uint64_t zxid, const uint8_t *p, size_t n));
+	/* Optional: bytes of the newest snapshot (the snapshotSizeFactor limit). */
+	uint64_t (*snap_size)(void *ctx);
 };
 
 /* What the core asks of the world other than the disk. */
@@ -138,6 +161,11 @@ struct zab_config {
 	uint32_t sync_limit;       /* ticks */
 	uint32_t commit_log_count; /* committed txns kept in memory for DIFF (500) */
 	uint32_t snap_count;       /* take a snapshot every this many applied txns (0 = never) */
+	/* zookeeper.snapshotSizeFactor: a learner behind the in-memory window
+	 * is DIFFed from the on-disk log while the log from its zxid on is at
+	 * most this × the newest snapshot's size (ZooKeeper's default 0.33;
+	 * values > 1 mean 0.33; 0 = no limit; negative = never, always SNAP). */
+	double snap_size_factor;
 	unsigned faults;           /* enum zab_fault bits; ignored without ZABD_TEST_FAULTS */
 	const uint8_t *config_text;  /* dynamic config string sent in NEWLEADER; borrowed */
 	int32_t config_len;
@@ -159,13 +187,17 @@ struct zab_log {
 struct zab_proposal {
 	uint64_t zxid;
 	uint32_t acks;      /* bit i = voters[i] ACKed (durably) */
+	uint64_t mark;      /* leader's sync mark when it was proposed */
 };
 
 struct zab_sync_wait {
-	uint64_t zxid;      /* complete once this is committed */
+	uint64_t zxid;      /* complete once this is committed ... */
+	uint64_t mark;      /* ... and a quorum answered something sent after it arrived */
 	uint64_t sid;       /* learner to send SYNC to; 0 = local */
 	uint64_t token;
 };
+
+#define ZAB_PING_RING 32
 
 enum zab_lh_state { LH_WAIT_ACKEPOCH, LH_WAIT_EPOCH_QUORUM, LH_WAIT_NEWLEADER_ACK, LH_ACTIVE };
 
@@ -185,6 +217,13 @@ struct zab_learner_handler {
 	uint64_t *held;         /* live COMMIT zxids held until UPTODATE (ZOOKEEPER-4394) */
 	size_t n_held, cap_held;
 	uint64_t last_heard_ms;
+	enum zab_sync_mode sync_mode;  /* what zab_sync_learner sent it */
+	/* Leadership confirmation for SYNC (ZOOKEEPER-1675). PINGs go out only
+	 * after UPTODATE (a 3.8 Java learner ignores PINGs before it), and a
+	 * learner answers every PING in order, so reply k answers ping k. */
+	uint64_t pings_sent, ping_replies;
+	uint64_t ping_mark[ZAB_PING_RING];  /* sync mark when ping k was sent */
+	uint64_t confirmed_mark;            /* newest mark it has answered */
 };
 
 struct zab_leader {
@@ -201,6 +240,7 @@ struct zab_leader {
 	uint64_t sync_max;       /* highest zxid of the committed window (initial history end before establishment) */
 	uint64_t last_proposed;
 	uint32_t counter;
+	uint64_t mark;           /* bumped by each SYNC that arrives */
 	struct zab_learner_handler lh[ZAB_MAX_SERVERS];
 	struct zab_proposal *out;  /* outstanding proposals, zxid order */
 	size_t n_out, cap_out;
@@ -244,11 +284,18 @@ struct zab {
 	struct zab_log log;
 	struct zab_leader L;
 	struct zab_learner F;
+	/* Learners that left a TRUNC sync before ACKing NEWLEADER (a learner
+	 * that cannot truncate below its oldest snapshot does that): they get
+	 * SNAP at their next sync. Kept across our own role changes. */
+	uint64_t snap_next[ZAB_MAX_SERVERS];
+	int n_snap_next;
 	/* Called when the role ends (timeout, lost quorum, protocol error). */
 	void (*on_lost)(void *arg, const char *why);
 	void *lost_arg;
 	/* Counters for tests and the sim summary. */
 	uint64_t n_commits, n_proposals;
+	uint64_t n_sync_modes[4];  /* learner syncs sent, by enum zab_sync_mode */
+	uint64_t n_txnlog_diffs;   /* of those DIFF/TRUNC, how many read the on-disk log */
 };
 
 /* --- zab.c: common state, log window, load ---------------------------- */
@@ -286,6 +333,9 @@ void zab_leader_stop(struct zab *z);
 
 /* --- sync.c: DIFF / TRUNC / SNAP for one learner ------------------------ */
 void zab_sync_learner(struct zab *z, struct zab_learner_handler *h);
+/* A learner handler is going away: remember a learner that left a TRUNC
+ * sync before its NEWLEADER ACK, so that it gets SNAP next time. */
+void zab_lh_left(struct zab *z, const struct zab_learner_handler *h);
 
 /* --- learner.c --------------------------------------------------------- */
 void zab_follow(struct zab *z, uint64_t leader_sid, bool observer);

@@ -214,7 +214,8 @@ static void node_boot(struct sim *s, int i)
 		.observers = s->observers, .n_observers = s->cfg.n_observers,
 		.tick_ms = s->cfg.tick_ms, .init_limit = s->cfg.init_limit,
 		.sync_limit = s->cfg.sync_limit, .commit_log_count = s->cfg.commit_log_count,
-		.snap_count = s->cfg.snap_count, .faults = s->cfg.faults,
+		.snap_count = s->cfg.snap_count, .snap_size_factor = s->cfg.snap_size_factor,
+		.faults = s->cfg.faults,
 		.config_text = s->config_text,
 	};
 	struct zab_env env = sim_env_ops;
@@ -257,6 +258,7 @@ void sim_init(struct sim *s, const struct sim_config *cfg, uint64_t seed)
 					"server.%d=127.0.0.1:%d:%d:%s\n", i + 1, 2888 + i, 3888 + i,
 					nd->observer ? "observer" : "participant");
 		disk_init(&nd->disk);
+		nd->disk.purge = cfg->purge;
 	}
 	snprintf(s->config_text + off, sizeof s->config_text - off, "version=0");
 	for (int i = 0; i < s->n; i++)

@@ -75,6 +75,9 @@ struct sim_disk {
 	int n_snaps;                /* snaps[0] is the base */
 	struct sim_dentry *log;
 	size_t n_log, cap_log;
+	uint64_t log_start;         /* the log is the contiguous history after this zxid */
+	bool purge;                 /* autopurge: drop the oldest snapshot and the log before the next */
+	uint64_t n_log_reads;       /* DIFFs read from this log */
 	size_t used, capacity;      /* bytes; capacity 0 = unlimited */
 	bool flush_inflight, flush_again;
 	uint64_t flush_target;
@@ -146,6 +149,8 @@ struct sim_node {
 struct sim_config {
 	int n_voters, n_observers;
 	uint32_t tick_ms, init_limit, sync_limit, commit_log_count, snap_count;
+	double snap_size_factor;    /* zookeeper.snapshotSizeFactor */
+	bool purge;                 /* disks autopurge old snapshots and logs */
 	unsigned faults;            /* zab_fault bits (faulty build only) */
 	int n_clients;
 	uint64_t client_period_ms;  /* mean think time between ops */

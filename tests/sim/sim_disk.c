@@ -127,12 +127,37 @@ void disk_on_persisted_event(struct sim *s, struct sim_node *nd, uint32_t gen, u
 		start_fsync(s, nd);
 }
 
+/* Can load() rebuild the state at exactly zxid once everything above it
+ * is dropped? Yes if a snapshot is at zxid, or if zxid is in the log (or
+ * is where the log starts) and a snapshot lies within the log's reach:
+ * the log is the contiguous history from log_start on. */
+static bool can_rebuild(const struct sim_disk *d, uint64_t zxid)
+{
+	bool in_log = zxid == d->log_start;
+	for (size_t i = 0; i < d->n_log && !in_log; i++)
+		in_log = d->log[i].zxid == zxid;
+	for (int k = 0; k < d->n_snaps; k++) {
+		uint64_t sz = d->snaps[k].zxid;
+		if (sz == zxid || (in_log && sz >= d->log_start && sz <= zxid))
+			return true;
+	}
+	return false;
+}
+
 static int st_truncate(void *ctx, uint64_t zxid)
 {
 	struct sim_node *nd = ctx;
 	struct sim_disk *d = &nd->disk;
-	if (zxid < d->snaps[0].zxid)
-		return -1;
+	if (!can_rebuild(d, zxid))
+		return 1;
+	if (zxid < d->log_start) {  /* back to a snapshot older than the log */
+		for (size_t i = 0; i < d->n_log; i++) {
+			d->used -= d->log[i].n;
+			zfree(d->log[i].data);
+		}
+		d->n_log = 0;
+		d->log_start = zxid;
+	}
 	while (d->n_log && d->log[d->n_log - 1].zxid > zxid) {
 		struct sim_dentry *e = &d->log[--d->n_log];
 		d->used -= e->n;
@@ -162,8 +187,38 @@ static int st_install(void *ctx, uint64_t zxid, const uint8_t *p, size_t n)
 	d->snaps[0] = (struct sim_snap){zxid, zmalloc(n ? n : 1), n};
 	memcpy(d->snaps[0].data, p, n);
 	d->used = n;
+	d->log_start = zxid;
 	d->flush_again = false;
 	return 0;
+}
+
+static void drop_log_before(struct sim_disk *d, size_t k)
+{
+	if (!k)
+		return;
+	d->log_start = d->log[k - 1].zxid;
+	for (size_t i = 0; i < k; i++) {
+		d->used -= d->log[i].n;
+		zfree(d->log[i].data);
+	}
+	memmove(d->log, d->log + k, (d->n_log - k) * sizeof *d->log);
+	d->n_log -= k;
+}
+
+/* Autopurge (snapRetainCount 4): the oldest snapshot goes, the next one
+ * becomes the base, and the log before the base's zxid goes with it
+ * (the entry at the base is kept, as ZooKeeper keeps the log file that
+ * holds it). */
+static void purge(struct sim_disk *d)
+{
+	d->used -= d->snaps[0].n;
+	zfree(d->snaps[0].data);
+	memmove(&d->snaps[0], &d->snaps[1], 4 * sizeof d->snaps[0]);
+	d->n_snaps--;
+	size_t k = 0;
+	while (k < d->n_log && d->log[k].zxid < d->snaps[0].zxid)
+		k++;
+	drop_log_before(d, k);
 }
 
 static int st_snap_save(void *ctx, uint64_t zxid, const uint8_t *p, size_t n)
@@ -172,7 +227,9 @@ static int st_snap_save(void *ctx, uint64_t zxid, const uint8_t *p, size_t n)
 	struct sim_disk *d = &nd->disk;
 	if (full(d, n) || zxid <= d->snaps[d->n_snaps - 1].zxid)
 		return -1;
-	if (d->n_snaps == 5) {  /* keep the base and the newest ones */
+	if (d->n_snaps == 5 && d->purge) {
+		purge(d);
+	} else if (d->n_snaps == 5) {  /* keep the base and the newest ones */
 		d->used -= d->snaps[1].n;
 		zfree(d->snaps[1].data);
 		memmove(&d->snaps[1], &d->snaps[2], 3 * sizeof d->snaps[0]);
@@ -204,6 +261,18 @@ static int st_load(void *ctx, void *arg, void (*snap)(void *, uint64_t, const ui
 	struct sim_node *nd = ctx;
 	struct sim_disk *d = &nd->disk;
 	const struct sim_snap *sn = &d->snaps[d->n_snaps - 1];
+	/* A log that stops short of the newest snapshot (a crash lost entries
+	 * the snapshot covers) is dropped: what comes next follows the
+	 * snapshot, and a DIFF read across the gap would skip txns. */
+	if (d->n_log && d->log[d->n_log - 1].zxid < sn->zxid) {
+		sim_tracef(disk_sim, "s%d disk: log ends at 0x%llx below snapshot 0x%llx: dropped",
+			   nd->idx + 1, (unsigned long long)d->log[d->n_log - 1].zxid,
+			   (unsigned long long)sn->zxid);
+		drop_log_before(d, d->n_log);
+		d->log_start = sn->zxid;
+	} else if (!d->n_log && d->log_start < sn->zxid) {
+		d->log_start = sn->zxid;
+	}
 	snap(arg, sn->zxid, sn->data, sn->n);
 	*durable = sn->zxid;
 	for (size_t i = 0; i < d->n_log; i++) {
@@ -218,12 +287,41 @@ static int st_load(void *ctx, void *arg, void (*snap)(void *, uint64_t, const ui
 	return 0;
 }
 
+static int st_log_read(void *ctx, uint64_t from, uint64_t to, uint64_t max_bytes, void *arg,
+		       void (*entry)(void *, uint64_t, const uint8_t *, size_t))
+{
+	struct sim_node *nd = ctx;
+	struct sim_disk *d = &nd->disk;
+	size_t j = d->n_log;
+	while (j > 0 && d->log[j - 1].zxid > from)
+		j--;
+	if (j == 0)
+		return 1;  /* the log does not reach back to `from` */
+	j--;
+	uint64_t bytes = 0;
+	for (size_t i = j; i < d->n_log; i++)
+		bytes += 20 + d->log[i].n;  /* entry header + txn, roughly */
+	if (max_bytes && bytes > max_bytes)
+		return 1;
+	for (size_t i = j; i < d->n_log && d->log[i].zxid <= to; i++)
+		entry(arg, d->log[i].zxid, d->log[i].data, d->log[i].n);
+	d->n_log_reads++;
+	return 0;
+}
+
+static uint64_t st_snap_size(void *ctx)
+{
+	struct sim_node *nd = ctx;
+	return nd->disk.snaps[nd->disk.n_snaps - 1].n;
+}
+
 struct zab_store disk_store(struct sim_node *nd, struct sim *s)
 {
 	disk_sim = s;
 	return (struct zab_store){
 		.ctx = nd, .log_append = st_append, .log_flush = st_flush,
 		.log_truncate = st_truncate, .snap_install = st_install, .snap_save = st_snap_save,
-		.epoch_save = st_epoch, .load = st_load,
+		.epoch_save = st_epoch, .load = st_load, .log_read = st_log_read,
+		.snap_size = st_snap_size,
 	};
 }
