@@ -16,7 +16,9 @@
  *     │                                committed, UPTODATE to everyone
  *     ▼
  *  [broadcast] PROPOSAL → ACKs (durable) → COMMIT in zxid order,
- *              INFORM to observers, PING every tick/2.
+ *              INFORM to observers, PING every tick/2 to learners sent
+ *              UPTODATE; SYNC answered after the pipeline and after a
+ *              quorum answered a PING/PROPOSAL sent after it arrived.
  *
  * Any stage that takes longer than initLimit ticks, or a broadcast phase
  * where the learners heard within syncLimit ticks plus us are no quorum,

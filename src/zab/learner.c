@@ -6,7 +6,9 @@
  *     │                 acceptedEpoch = e, ACKEPOCH{lastZxid, currentEpoch};
  *     │                 e == acceptedEpoch → ACKEPOCH{.., -1}; e < → LOOKING
  *     ▼
- *  [WAIT_SYNC] ── DIFF | TRUNC (log truncated durably, state reloaded) |
+ *  [WAIT_SYNC] ── DIFF | TRUNC (log and newer snapshots dropped durably,
+ *     │           state reloaded; below our oldest snapshot: nothing
+ *     │           changed, back to LOOKING, the leader sends SNAP next) |
  *     │           SNAP (state restored and installed durably at once)
  *     ▼
  *  [SYNCING] ── PROPOSAL: logged (hole → refuse, LOOKING); COMMIT: applied
@@ -18,7 +20,10 @@
  *  [WAIT_UPTODATE] ── UPTODATE ─▶ everything applied is committed, ACK{e<<32}
  *     ▼
  *  [SERVING] PROPOSAL → log → (durable) → ACK in order; COMMIT → apply;
- *            PING → PING reply; SYNC → oldest client sync done.
+ *            PING → PING reply (every one, in order: the leader counts
+ *            them to confirm its leadership for SYNC); SYNC → oldest
+ *            client sync done.
+ * Until SERVING the leader sends no PINGs: initLimit applies.
  *
  * Why this order (ZOOKEEPER-4394/-4643/-4646/-4685/-4785): if NEWLEADER is
  * ACKed before the sync txns are on disk, or currentEpoch is written before
@@ -150,6 +155,7 @@ static void on_sync_packet(struct zab *z, int type, uint64_t zxid, const uint8_t
 			 * SNAP next time (a 3.8 Java learner exits here instead). */
 			zab_tracef(z, "cannot truncate to 0x%llx: no snapshot at or below it",
 				   (unsigned long long)zxid);
+			z->n_trunc_refused++;
 			zab_lost(z, "TRUNC below our oldest snapshot");
 			return;
 		}

@@ -24,7 +24,14 @@
  *     after those txns are durable (ZOOKEEPER-4394/-4643/-4646/-4685).
  *  4. A learner refuses a proposal stream with a hole (ZOOKEEPER-4925).
  *  5. A proposal commits on a quorum of durable ACKs and only after its
- *     predecessor committed. */
+ *     predecessor committed.
+ *  6. A SYNC is answered only after everything proposed before it
+ *     committed and a quorum answered a PING or PROPOSAL sent after it
+ *     arrived (ZOOKEEPER-1675: a deposed leader must not answer).
+ *  7. A learner is never DIFFed across a gap: the on-disk log is read only
+ *     as one contiguous run that ends where the in-memory window starts;
+ *     a TRUNC the store cannot honour changes nothing and the learner gets
+ *     SNAP next time. */
 #ifndef ZABD_ZAB_ZAB_H
 #define ZABD_ZAB_ZAB_H
 #include <stdbool.h>
@@ -296,6 +303,7 @@ struct zab {
 	uint64_t n_commits, n_proposals;
 	uint64_t n_sync_modes[4];  /* learner syncs sent, by enum zab_sync_mode */
 	uint64_t n_txnlog_diffs;   /* of those DIFF/TRUNC, how many read the on-disk log */
+	uint64_t n_trunc_refused;  /* learner: TRUNCs below our oldest snapshot */
 };
 
 /* --- zab.c: common state, log window, load ---------------------------- */

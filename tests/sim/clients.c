@@ -47,6 +47,8 @@ static void do_read(struct sim *s, struct sim_client *cl, bool after_sync)
 		cl->last_seen = z;
 }
 
+static bool begin_op(struct sim *s, int c, enum sim_op_kind kind);
+
 static void start_op(struct sim *s, int c)
 {
 	struct sim_client *cl = &s->client[c];
@@ -58,14 +60,21 @@ static void start_op(struct sim *s, int c)
 		return;
 	}
 	uint64_t r = rng_below(&s->rng, 100);
-	cl->kind = r < 35 ? OP_WRITE : r < 55 ? OP_CAS : r < 85 ? OP_READ : OP_SYNC_READ;
+	begin_op(s, c, r < 35 ? OP_WRITE : r < 55 ? OP_CAS : r < 85 ? OP_READ : OP_SYNC_READ);
+}
+
+/* true if the operation started (or, for a plain read, was done) */
+static bool begin_op(struct sim *s, int c, enum sim_op_kind kind)
+{
+	struct sim_client *cl = &s->client[c];
+	cl->kind = kind;
 	cl->opid = cl->next_opid++;
 	cl->invoked_at = s->now;
 	cl->max_acked_at_invoke = s->max_acked;
 	if (cl->kind == OP_READ) {
 		do_read(s, cl, false);
 		think(s, c);
-		return;
+		return true;
 	}
 	cl->busy = true;
 	cl->deadline = s->now + OP_TIMEOUT_MS;
@@ -83,9 +92,19 @@ static void start_op(struct sim *s, int c)
 	}
 	if (rc != 0) {
 		think(s, c);
-		return;
+		return false;
 	}
 	schedule(s, c, OP_TIMEOUT_MS);
+	return true;
+}
+
+bool client_op(struct sim *s, int c, int node, enum sim_op_kind kind)
+{
+	struct sim_client *cl = &s->client[c];
+	if (cl->busy || !s->node[node].up)
+		return false;
+	cl->node = node;
+	return begin_op(s, c, kind);
 }
 
 void client_event(struct sim *s, int c, uint32_t wake)
@@ -116,6 +135,7 @@ void client_sync_done(struct sim *s, int node, uint64_t token)
 	struct sim_client *cl = &s->client[c];
 	if (!cl->busy || cl->kind != OP_SYNC_READ || cl->sync_token != token || cl->node != node)
 		return;
+	s->st.sync_reads++;
 	do_read(s, cl, true);
 	think(s, c);
 }

@@ -1,16 +1,19 @@
 /* zabsim: command line of the simulator.
- *   zabsim swarm FROM COUNT [--faults=BITS] [--expect-violation]
+ *   zabsim swarm FROM COUNT [--faults=BITS] [--expect-violation] [--stats]
  *   zabsim seed N [--trace] [--faults=BITS]
- *   zabsim scenario NAME|all [--trace]
+ *   zabsim scenario NAME|all [--trace] [--faults=BITS] [--expect-violation]
  *   zabsim list
  * A swarm run ends with exactly one summary line:
  *   sim: seeds=N faults=N committed=N elections=N violations=N
- * and every failing seed prints `seed=N <violation>` and how to replay it. */
+ * and every failing seed prints `seed=N <violation>` and how to replay it.
+ * --stats adds, on stderr, how often each fault kind and sync mode ran. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim.h"
+
+static bool g_stats;
 
 static unsigned parse_faults(int argc, char **argv, bool *trace, bool *expect)
 {
@@ -22,8 +25,41 @@ static unsigned parse_faults(int argc, char **argv, bool *trace, bool *expect)
 			*trace = true;
 		else if (!strcmp(argv[i], "--expect-violation"))
 			*expect = true;
+		else if (!strcmp(argv[i], "--stats"))
+			g_stats = true;
 	}
 	return f;
+}
+
+static void add_stats(struct sim_stats *t, const struct sim_stats *r)
+{
+	t->faults += r->faults;
+	t->committed += r->committed;
+	t->elections += r->elections;
+	t->acked += r->acked;
+	t->events += r->events;
+	for (int k = 0; k < SIM_FAULT_KINDS; k++)
+		t->by_kind[k] += r->by_kind[k];
+	for (int m = 0; m < 4; m++)
+		t->syncs[m] += r->syncs[m];
+	t->txnlog_diffs += r->txnlog_diffs;
+	t->trunc_refused += r->trunc_refused;
+	t->sync_reads += r->sync_reads;
+	t->crashes += r->crashes;
+}
+
+static void print_stats(const struct sim_stats *t)
+{
+	fprintf(stderr, "faults by kind:");
+	for (int k = 0; swarm_fault_name(k); k++)
+		fprintf(stderr, " %s=%llu", swarm_fault_name(k), (unsigned long long)t->by_kind[k]);
+	fprintf(stderr, "\nsyncs: DIFF=%llu (from the txn log %llu) TRUNC=%llu SNAP=%llu; TRUNC refused=%llu\n",
+		(unsigned long long)t->syncs[ZAB_SYNC_DIFF], (unsigned long long)t->txnlog_diffs,
+		(unsigned long long)t->syncs[ZAB_SYNC_TRUNC], (unsigned long long)t->syncs[ZAB_SYNC_SNAP],
+		(unsigned long long)t->trunc_refused);
+	fprintf(stderr, "acked writes=%llu sync+reads=%llu crashes=%llu events=%llu\n",
+		(unsigned long long)t->acked, (unsigned long long)t->sync_reads,
+		(unsigned long long)t->crashes, (unsigned long long)t->events);
 }
 
 static int cmd_swarm(uint64_t from, uint64_t count, unsigned faults, bool expect)
@@ -33,9 +69,7 @@ static int cmd_swarm(uint64_t from, uint64_t count, unsigned faults, bool expect
 	for (uint64_t seed = from; seed < from + count; seed++) {
 		struct swarm_result r = swarm_run(seed, faults, false);
 		n++;
-		tot.faults += r.st.faults;
-		tot.committed += r.st.committed;
-		tot.elections += r.st.elections;
+		add_stats(&tot, &r.st);
 		if (!r.ok) {
 			bad++;
 			printf("seed=%llu %s\n", (unsigned long long)seed, r.violation);
@@ -51,6 +85,8 @@ static int cmd_swarm(uint64_t from, uint64_t count, unsigned faults, bool expect
 	       (unsigned long long)n, (unsigned long long)tot.faults,
 	       (unsigned long long)tot.committed, (unsigned long long)tot.elections,
 	       (unsigned long long)bad);
+	if (g_stats)
+		print_stats(&tot);
 	if (expect)
 		return bad ? 0 : 1;
 	return bad ? 1 : 0;
@@ -76,8 +112,14 @@ int main(int argc, char **argv)
 		       (unsigned long long)r.st.elections, r.ok ? 0 : 1);
 		return r.ok ? 0 : 1;
 	}
-	if (argc >= 3 && !strcmp(argv[1], "scenario"))
-		return scenarios_run(argv[2], trace);
+	if (argc >= 3 && !strcmp(argv[1], "scenario")) {
+		int r = scenarios_run(argv[2], trace, faults);
+		if (!expect)
+			return r;
+		/* faulty build: the scenario must fail on a checker's violation */
+		printf("%s\n", scenarios_violation()[0] ? scenarios_violation() : "no violation");
+		return r == 1 && scenarios_violation()[0] ? 0 : 1;
+	}
 	if (argc >= 2 && !strcmp(argv[1], "list")) {
 		scenarios_list();
 		return 0;

@@ -14,6 +14,11 @@
 
 static struct sim S;
 static bool g_trace;
+static unsigned g_faults;            /* zab_fault bits (zabsim_faulty) */
+static double g_factor = 0.33;       /* snapshotSizeFactor for the next sc_init */
+static char g_violation[512];
+
+const char *scenarios_violation(void) { return g_violation; }
 
 static void sc_init(int voters, int observers, uint32_t commitlog, uint32_t snap,
 		    enum sim_crash_mode cm, uint32_t fsync_ms)
@@ -21,9 +26,11 @@ static void sc_init(int voters, int observers, uint32_t commitlog, uint32_t snap
 	struct sim_config c = {
 		.n_voters = voters, .n_observers = observers, .tick_ms = 100, .init_limit = 10,
 		.sync_limit = 5, .commit_log_count = commitlog, .snap_count = snap, .n_clients = 2,
-		.client_period_ms = 50, .crash_mode = cm,
+		.client_period_ms = 50, .crash_mode = cm, .faults = g_faults,
+		.snap_size_factor = g_factor,
 		.net = {.lat_min_ms = 2, .lat_max_ms = 2, .fsync_max_ms = fsync_ms},
 	};
+	g_factor = 0.33;
 	sim_init(&S, &c, 1);
 	S.trace = g_trace;
 	S.capture = true;
@@ -120,6 +127,7 @@ static int finish(int rc)
 	if (!wait_until(all_converged, 60000) && !S.violation[0])
 		violation(&S, "Liveness", "the healed ensemble did not converge");
 	check_final(&S, NULL);
+	snprintf(g_violation, sizeof g_violation, "%s", S.violation);
 	if (S.violation[0]) {
 		fprintf(stderr, "scenario: %s\n", S.violation);
 		rc = 1;
@@ -421,6 +429,279 @@ static int sc_disk_full(void)
 	return finish(rc);
 }
 
+/* ---- sync over snapshots, the txn log, and sync after a leader change ---- */
+
+static void submit_one(int node, uint8_t key, int64_t value)
+{
+	struct sim_txn t = {.op = TXN_WRITE, .key = key, .value = value, .client = 0,
+			    .opid = S.client[0].next_opid++};
+	sim_submit(&S, node, &t);
+}
+
+static uint64_t newest_snap(int i)
+{
+	const struct sim_disk *d = &S.node[i].disk;
+	return d->snaps[d->n_snaps - 1].zxid;
+}
+
+static uint64_t log_end(int i)
+{
+	const struct sim_disk *d = &S.node[i].disk;
+	return d->n_log ? d->log[d->n_log - 1].zxid : 0;
+}
+
+static bool in_G(uint64_t zxid)
+{
+	for (size_t i = 0; i < S.nG; i++)
+		if (S.G[i].zxid == zxid)
+			return true;
+	return false;
+}
+
+static int check(bool ok, const char *what)
+{
+	if (!ok)
+		fprintf(stderr, "scenario: expected %s\n", what);
+	return ok ? 0 : 1;
+}
+
+/* Writes acknowledged to a client: client 0 through `node`, one at a time. */
+static bool client_idle(void) { return !S.client[0].busy; }
+static int acked_writes(int node, int n)
+{
+	uint64_t before = S.st.acked;
+	for (int i = 0; i < n; i++) {
+		if (!client_op(&S, 0, node, OP_WRITE))
+			break;
+		wait_until(client_idle, 4000);
+	}
+	return check(S.st.acked == before + (uint64_t)n, "every client write acknowledged");
+}
+
+static int g_node;
+static bool node_waits_sync(void)
+{
+	const struct peer *p = &S.node[g_node].peer;
+	return S.node[g_node].up && p->z.role == ZAB_FOLLOWING && p->z.F.st == LR_WAIT_SYNC;
+}
+static uint64_t g_zxid;
+static bool node_applied(void)
+{
+	return S.node[g_node].up && S.node[g_node].peer.z.last_applied >= g_zxid;
+}
+static bool node_serving(void)
+{
+	return S.node[g_node].up && peer_is_serving(&S.node[g_node].peer) &&
+	       S.node[g_node].peer.z.role != ZAB_LEADING;
+}
+
+/* Five servers; epoch 1 commits `committed` txns everywhere, then s5, cut
+ * off, logs `extra` more that never commit. After a full crash s5, s1 and
+ * s2 come back and s5 leads epoch 2 with its longer history, but its
+ * stream to s2 is cut right after s2's ACKEPOCH: only s1 is synced (and
+ * applies the extra txns), and epoch 2 never gets its NEWLEADER quorum.
+ * `until` says how far s1 gets before s5 and s1 crash. Then s2, s3, s4
+ * establish epoch 3 without the extra txns. */
+enum aborted_until { UNTIL_APPLIED, UNTIL_NEWLEADER_ACK, UNTIL_SNAP };
+static void aborted_epoch(int committed, int extra, enum aborted_until until)
+{
+	elect();
+	write_n(1, committed);
+	run_for(1000);
+	net_isolate(&S, 4, true, true);
+	for (int i = 0; i < extra; i++)
+		submit_one(4, (uint8_t)(i % SIM_KEYS), 500 + i);
+	run_for(600);
+	for (int i = 0; i < 5; i++)
+		sim_crash(&S, i);
+	net_heal(&S);
+	sim_restart(&S, 4);
+	sim_restart(&S, 0);
+	sim_restart(&S, 1);
+	g_node = 1;
+	wait_until(node_waits_sync, 5000);
+	S.block[4][1] = true;       /* s5's sync stream to s2 is lost */
+	g_node = 0;
+	g_zxid = ZXID(1, committed + extra);
+	if (until == UNTIL_NEWLEADER_ACK)
+		wait_until(s1_acked_newleader, 5000);
+	else if (until == UNTIL_SNAP)
+		wait_until(s1_got_snap, 5000);
+	else
+		wait_until(node_applied, 5000);
+	sim_crash(&S, 4);
+	sim_crash(&S, 0);
+	net_heal(&S);
+	sim_restart(&S, 2);
+	sim_restart(&S, 3);
+	elect();
+}
+
+/* ZOOKEEPER-1549 (and -2832/-3911): a follower's durable snapshot holds a
+ * txn that never committed. Here s1 applies s5's uncommitted 0x100000004
+ * during the aborted epoch 2, snapshots it, and crashes before its log
+ * entry reaches the disk: the snapshot is newer than its log. When it
+ * comes back, the epoch-3 leader (which lacks the txn) must not DIFF on
+ * top of that state: s1 reports 0x100000004, which the leader's history
+ * follows with an epoch-3 txn, so it gets SNAP and the txn is gone. */
+static int sc_bug_diff_dirty_snapshot(void)
+{
+	sc_init(5, 0, 500, 1, CRASH_DROP_ALL, 200);
+	aborted_epoch(3, 1, UNTIL_APPLIED);
+	int rc = check(newest_snap(0) == 0x100000004 && log_end(0) == 0x100000003,
+		       "s1 to hold a snapshot at 0x100000004 beyond its log (0x100000003)");
+	rc |= expect(LINES("s5 LEADING zxid=0x100000004", "s5 sync 1 DIFF 0x100000004 peer=0x100000003",
+			   "s1 synced by DIFF 0x100000004", "s1 crash", "s4 LEADING zxid=0x100000003",
+			   "s4 ESTABLISHED epoch=3 zxid=0x100000003"));
+	rc |= acked_writes(3, 2);
+	sim_restart(&S, 0);
+	g_node = 0;
+	wait_until(node_serving, 5000);
+	rc |= expect(LINES("s4 ESTABLISHED epoch=3", "s1 boot",
+			   "s1 disk: log ends at 0x100000003 below snapshot 0x100000004: dropped",
+			   "s1 LOOKING zxid=0x100000004 epoch=1", "s1 FOLLOWING 4",
+			   "s4 sync 1 SNAP 0x300000002 peer=0x100000004", "s1 synced by SNAP 0x300000002",
+			   "s1 UPTODATE epoch=3 zxid=0x300000002"));
+	rc |= refuse("s4 sync 1 DIFF");
+	rc |= check(!in_G(0x100000004), "0x100000004 never committed");
+	rc |= check(S.node[0].app.n == 5 && S.node[0].app.h[3].zxid == 0x300000001,
+		    "s1's history to be the leader's: 3 epoch-1 txns, then 0x300000001");
+	return finish(rc);
+}
+
+/* TRUNC past a snapshot, the learner's way: s1 holds a periodic snapshot
+ * (0x100000007) newer than the TRUNC point (0x100000004), made of txns of
+ * the aborted epoch 2 that it had also logged and ACKed NEWLEADER for.
+ * The truncation drops that snapshot with the log tail, and s1 reloads
+ * from the older snapshot (0x100000003) plus the log up to 0x100000004.
+ * (ZooKeeper 3.8 keeps the newer snapshot and reloads from it.) */
+static int sc_bug_trunc_past_snapshot(void)
+{
+	sc_init(5, 0, 500, 3, CRASH_DROP_ALL, 5);
+	aborted_epoch(4, 3, UNTIL_NEWLEADER_ACK);
+	int rc = check(newest_snap(0) == 0x100000007 && log_end(0) == 0x100000007,
+		       "s1 to hold a snapshot at 0x100000007 and its log to 0x100000007");
+	sim_restart(&S, 0);
+	g_node = 0;
+	wait_until(node_serving, 5000);
+	rc |= expect(LINES("s4 ESTABLISHED epoch=3 zxid=0x100000004", "s1 boot",
+			   "s1 LOOKING zxid=0x100000007 epoch=2", "s1 FOLLOWING 4",
+			   "s4 sync 1 TRUNC 0x100000004 peer=0x100000007", "s1 synced by TRUNC 0x100000004",
+			   "s1 UPTODATE epoch=3 zxid=0x100000004"));
+	rc |= check(newest_snap(0) == 0x100000003 && log_end(0) == 0x100000004,
+		    "s1's snapshot 0x100000007 and log tail dropped, reloaded from 0x100000003 + log");
+	rc |= acked_writes(3, 2);
+	return finish(rc);
+}
+
+/* TRUNC past a snapshot that cannot be undone: s1's only snapshot is the
+ * one s5 installed by SNAP in the aborted epoch, at 0x100000007, holding
+ * three txns that never committed. No state at or below the TRUNC point
+ * (0x100000004) can be rebuilt, so s1 changes nothing, leaves the sync,
+ * and the leader, which saw it leave before its NEWLEADER ACK, sends SNAP.
+ * (A 3.8 Java learner exits on the failed truncation and, restarted,
+ * would loop on the same TRUNC from a Java leader.) */
+static int sc_bug_trunc_below_snap_base(void)
+{
+	sc_init(5, 0, 3, 3, CRASH_DROP_ALL, 5);
+	sim_crash(&S, 0);
+	aborted_epoch(4, 3, UNTIL_SNAP);
+	int rc = check(S.node[0].disk.n_snaps == 1 && newest_snap(0) == 0x100000007,
+		       "s1's only snapshot to be the installed 0x100000007");
+	sim_restart(&S, 0);
+	g_node = 0;
+	wait_until(node_serving, 8000);
+	rc |= expect(LINES("s5 sync 1 SNAP 0x100000007 peer=0x0", "s1 synced by SNAP 0x100000007",
+			   "s4 ESTABLISHED epoch=3 zxid=0x100000004", "s1 boot", "s1 FOLLOWING 4",
+			   "s4 sync 1 TRUNC 0x100000004 peer=0x100000007",
+			   "s1 cannot truncate to 0x100000004: no snapshot at or below it",
+			   "s1 role ended: TRUNC below our oldest snapshot", "s4 drop learner 1",
+			   "s1 FOLLOWING 4", "s4 sync 1 SNAP 0x100000004 peer=0x100000007 (left its last TRUNC sync)",
+			   "s1 synced by SNAP 0x100000004", "s1 UPTODATE epoch=3 zxid=0x100000004"));
+	rc |= refuse("FATAL");
+	rc |= acked_writes(3, 2);
+	return finish(rc);
+}
+
+/* Rule 4 of LearnerHandler.syncFollower: a learner behind the leader's
+ * in-memory window (3 txns here) is DIFFed from the on-disk txn log when
+ * the log reaches back to it and snapshotSizeFactor allows (no snapshot
+ * yet: no limit); with snapshots and the log from its zxid on larger than
+ * 0.33 × the newest snapshot, it gets SNAP. */
+static int sc_diff_from_txnlog(void)
+{
+	sc_init(3, 0, 3, 0, CRASH_DROP_ALL, 5);
+	elect();
+	write_n(0, 2);
+	sim_crash(&S, 0);
+	write_n(1, 20);
+	sim_restart(&S, 0);
+	run_for(2000);
+	int rc = expect(LINES("s1 boot", "s3 sync 1 DIFF 0x100000016 peer=0x100000002 txnlog",
+			      "s1 synced by DIFF 0x100000016", "s1 UPTODATE epoch=1 zxid=0x100000016"));
+	rc |= check(S.node[2].disk.n_log_reads == 1, "one read of s3's txn log");
+	return finish(rc);
+}
+
+static int sc_txnlog_size_limit(void)
+{
+	sc_init(3, 0, 3, 10, CRASH_DROP_ALL, 5);
+	elect();
+	write_n(0, 2);
+	sim_crash(&S, 0);
+	write_n(1, 20);
+	sim_restart(&S, 0);
+	run_for(2000);
+	/* log from 0x100000002 on: 21 entries of 46 bytes > 0.33 × snapshot(20 txns) */
+	int rc = expect(LINES("s1 boot", "s3 sync 1 SNAP 0x100000016 peer=0x100000002",
+			      "s1 synced by SNAP 0x100000016", "s1 UPTODATE epoch=1 zxid=0x100000016"));
+	rc |= check(S.node[2].disk.n_log_reads == 0, "no read of s3's txn log");
+	return finish(rc);
+}
+
+/* ZOOKEEPER-1675: a leader that its followers have left (their ends of
+ * the connections were reset; it hears nothing and believes it leads
+ * until syncLimit) must not answer a sync: a write acknowledged by the
+ * new leader would be missing from the read after it. Here the sync at
+ * the deposed s3 stays unanswered until s3 steps down. The faulty build
+ * (--faults=16: answer without hearing from a quorum) must fail this on
+ * Linearizability. */
+static int g_old;
+static bool old_still_leads_new_established(void)
+{
+	int l = -1;
+	for (int i = 0; i < S.n; i++)
+		if (i != g_old && S.node[i].up && peer_is_established_leader(&S.node[i].peer))
+			l = i;
+	return l >= 0 && peer_is_established_leader(&S.node[g_old].peer);
+}
+
+static int sc_bug_sync_deposed_leader(void)
+{
+	sc_init(3, 0, 500, 0, CRASH_DROP_ALL, 5);
+	elect();
+	write_n(0, 2);
+	g_old = 2;
+	net_half_open(&S, 2);
+	wait_until(old_still_leads_new_established, 2000);
+	int rc = check(old_still_leads_new_established(), "s2 established while s3 still leads");
+	rc |= acked_writes(1, 1);
+	rc |= check(peer_is_established_leader(&S.node[2].peer), "s3 to still believe it leads");
+	uint64_t reads = S.st.sync_reads;
+	rc |= check(client_op(&S, 1, 2, OP_SYNC_READ), "a sync at s3 to start");
+	run_for(1000);
+	rc |= check(S.st.sync_reads == reads, "the sync at the deposed s3 not to be answered");
+	rc |= expect(LINES("s2 ESTABLISHED epoch=2", "s3 role ended: lost the quorum of synced followers"));
+	net_heal(&S);
+	/* and a sync at the new leader and at its follower is answered */
+	rc |= check(client_op(&S, 0, 1, OP_SYNC_READ), "a sync at s2 to start");
+	wait_until(client_idle, 1000);
+	rc |= check(client_op(&S, 0, 0, OP_SYNC_READ), "a sync at s1 to start");
+	wait_until(client_idle, 1000);
+	rc |= check(S.st.sync_reads == reads + 2, "both syncs answered");
+	return finish(rc);
+}
+
 struct scenario { const char *name; int (*fn)(void); };
 static const struct scenario all[] = {
 	{"election_3", sc_election_3},
@@ -439,6 +720,12 @@ static const struct scenario all[] = {
 	{"bug_isolate_follower_then_leader", sc_bug_isolate_follower_then_leader},
 	{"bug_hole_refused", sc_bug_hole_refused},
 	{"disk_full", sc_disk_full},
+	{"bug_diff_dirty_snapshot", sc_bug_diff_dirty_snapshot},
+	{"bug_trunc_past_snapshot", sc_bug_trunc_past_snapshot},
+	{"bug_trunc_below_snap_base", sc_bug_trunc_below_snap_base},
+	{"diff_from_txnlog", sc_diff_from_txnlog},
+	{"txnlog_size_limit", sc_txnlog_size_limit},
+	{"bug_sync_deposed_leader", sc_bug_sync_deposed_leader},
 };
 
 void scenarios_list(void)
@@ -447,10 +734,11 @@ void scenarios_list(void)
 		printf("%s\n", all[i].name);
 }
 
-int scenarios_run(const char *name, bool trace)
+int scenarios_run(const char *name, bool trace, unsigned faults)
 {
 	int rc = 0, found = 0;
 	g_trace = trace;
+	g_faults = faults;
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
 		if (strcmp(name, "all") && strcmp(name, all[i].name))
 			continue;

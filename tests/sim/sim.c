@@ -265,11 +265,23 @@ void sim_init(struct sim *s, const struct sim_config *cfg, uint64_t seed)
 		node_boot(s, i);
 }
 
+/* Fold a peer's counters into the run's statistics before it goes. */
+static void harvest(struct sim *s, struct sim_node *nd)
+{
+	const struct zab *z = &nd->peer.z;
+	for (int m = 0; m < 4; m++)
+		s->st.syncs[m] += z->n_sync_modes[m];
+	s->st.txnlog_diffs += z->n_txnlog_diffs;
+	s->st.trunc_refused += z->n_trunc_refused;
+}
+
 void sim_free(struct sim *s)
 {
 	for (int i = 0; i < s->n; i++) {
-		if (s->node[i].up)
+		if (s->node[i].up) {
+			harvest(s, &s->node[i]);
 			peer_free(&s->node[i].peer);
+		}
 		app_free(&s->node[i].app);
 		disk_free(&s->node[i].disk);
 	}
@@ -290,6 +302,8 @@ void sim_crash(struct sim *s, int i)
 	if (!nd->up)
 		return;
 	sim_tracef(s, "s%d crash", i + 1);
+	s->st.crashes++;
+	harvest(s, nd);
 	peer_free(&nd->peer);
 	nd->up = false;
 	nd->inc++;

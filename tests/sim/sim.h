@@ -158,7 +158,13 @@ struct sim_config {
 	struct sim_net_params net;
 };
 
-struct sim_stats { uint64_t faults, committed, elections, acked, events; };
+#define SIM_FAULT_KINDS 16
+struct sim_stats {
+	uint64_t faults, committed, elections, acked, events;
+	uint64_t by_kind[SIM_FAULT_KINDS];      /* swarm fault kinds injected */
+	uint64_t syncs[4];                      /* learner syncs by enum zab_sync_mode */
+	uint64_t txnlog_diffs, trunc_refused, sync_reads, crashes;
+};
 
 struct sim {
 	struct sim_config cfg;
@@ -217,6 +223,9 @@ void net_close(struct sim *s, int from, uint64_t conn, bool notify_self);
 void net_node_down(struct sim *s, int i);
 void net_heal(struct sim *s);
 void net_isolate(struct sim *s, int i, bool in, bool out);
+/* Cut node i off; its peers' ends of its connections are reset (they
+ * notice at once), its own ends are not (it notices by timeout). */
+void net_half_open(struct sim *s, int i);
 struct sim_conn *net_conn(struct sim *s, uint64_t id);
 
 /* sim_disk.c */
@@ -232,6 +241,9 @@ void client_event(struct sim *s, int c, uint32_t wake);
 void clients_on_node_down(struct sim *s, int node);
 void clients_after_step(struct sim *s);
 void client_sync_done(struct sim *s, int node, uint64_t token);
+/* Scenarios: client c, attached to `node`, starts one operation of this
+ * kind now. false if it could not start (busy, or the server refused). */
+bool client_op(struct sim *s, int c, int node, enum sim_op_kind kind);
 
 /* checkers.c */
 void check_step(struct sim *s);
@@ -244,10 +256,12 @@ void violation(struct sim *s, const char *inv, const char *fmt, ...) __attribute
 /* swarm.c */
 struct swarm_result { bool ok; struct sim_stats st; char violation[512]; };
 void swarm_config(uint64_t seed, struct sim_config *cfg);
+const char *swarm_fault_name(int kind);     /* NULL past the last kind */
 struct swarm_result swarm_run(uint64_t seed, unsigned faults, bool trace);
 
 /* scenarios.c */
-int scenarios_run(const char *name, bool trace);
+int scenarios_run(const char *name, bool trace, unsigned faults);
+const char *scenarios_violation(void);  /* the last scenario's checker violation, or "" */
 void scenarios_list(void);
 
 #endif

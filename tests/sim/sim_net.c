@@ -151,3 +151,16 @@ void net_isolate(struct sim *s, int i, bool in, bool out)
 			s->block[j][i] = true;
 	}
 }
+
+void net_half_open(struct sim *s, int i)
+{
+	net_isolate(s, i, true, true);
+	for (size_t k = 0; k < s->nconns; k++) {
+		struct sim_conn *c = &s->conns[k];
+		if (!c->alive || (c->a != i && c->b != i))
+			continue;
+		c->alive = false;
+		int other = c->a == i ? c->b : c->a;
+		notify(s, other, c->a == i ? c->inc_b : c->inc_a, c->id);
+	}
+}

@@ -15,8 +15,17 @@
 
 #include "sim.h"
 
+/* Fault kinds a seed may enable. Message drop, duplication, delay (hence
+ * reordering of election messages) and connection resets are per-seed
+ * rates in sim_net_params; lost or torn unsynced writes are the seed's
+ * crash mode; observers and 3/5/7 voters are drawn in swarm_config. */
 enum fault_kind { F_CRASH, F_CRASH_LEADER, F_PARTITION, F_ASYM, F_ISOLATE_LEADER, F_BRIDGE,
-		  F_ISOLATE_THEN_LEADER, F_HEAL, F_FULL_CRASH, F_DISK_FULL, F_KINDS };
+		  F_ISOLATE_THEN_LEADER, F_HEAL, F_FULL_CRASH, F_DISK_FULL, F_HALF_OPEN_LEADER,
+		  F_KINDS };
+static const char *const fault_names[F_KINDS] = {
+	"crash", "crash_leader", "partition", "asymmetric", "isolate_leader", "bridge",
+	"isolate_follower_then_leader", "heal", "full_crash", "disk_full", "half_open_leader",
+};
 
 struct swarm {
 	struct sim s;
@@ -57,6 +66,9 @@ void swarm_config(uint64_t seed, struct sim_config *cfg)
 	cfg->net.slow_ms = 50 + (uint32_t)rng_below(&r, 400);
 	static const uint32_t fs[] = {4, 10, 40, 200};
 	cfg->net.fsync_max_ms = fs[rng_below(&r, 4)];
+	static const double sf[] = {-1, 0, 0.33, 1};
+	cfg->snap_size_factor = sf[rng_below(&r, 4)];
+	cfg->purge = rng_chance(&r, 0.4);
 }
 
 static int random_node(struct sim *s) { return (int)rng_below(&s->rng, (uint64_t)s->n); }
@@ -99,6 +111,7 @@ static void inject(struct swarm *w)
 	int l = sim_leader(s);
 	bool side[SIM_MAX_NODES];
 	s->st.faults++;
+	s->st.by_kind[k]++;
 	switch (k) {
 	case F_CRASH: crash_for_a_while(s, random_node(s)); break;
 	case F_CRASH_LEADER: crash_for_a_while(s, l >= 0 ? l : random_node(s)); break;
@@ -125,6 +138,13 @@ static void inject(struct swarm *w)
 		sim_tracef(s, "fault: isolate follower s%d", f + 1);
 		break;
 	}
+	case F_HALF_OPEN_LEADER:
+		/* The followers' connections are reset and they go looking at
+		 * once; the leader hears nothing and believes it leads until
+		 * syncLimit passes (the ZOOKEEPER-1675 window). */
+		net_half_open(s, l >= 0 ? l : random_node(s));
+		sim_tracef(s, "fault: half-open leader");
+		break;
 	case F_HEAL: net_heal(s); sim_tracef(s, "fault: heal"); break;
 	case F_FULL_CRASH:
 		sim_tracef(s, "fault: full-ensemble crash");
@@ -239,6 +259,8 @@ static void heal_core(struct swarm *w)
 			s->q[k].node = -1, s->q[k].type = EV_FAULT;
 }
 
+const char *swarm_fault_name(int k) { return k >= 0 && k < F_KINDS ? fault_names[k] : NULL; }
+
 struct swarm_result swarm_run(uint64_t seed, unsigned faults, bool trace)
 {
 	static struct swarm w;
@@ -275,8 +297,8 @@ struct swarm_result swarm_run(uint64_t seed, unsigned faults, bool trace)
 		}
 	}
 	res.ok = !s->violation[0];
-	res.st = s->st;
 	snprintf(res.violation, sizeof res.violation, "%s", s->violation);
 	sim_free(s);
+	res.st = s->st;  /* after sim_free, which folds in the live peers' counters */
 	return res;
 }
