@@ -185,6 +185,12 @@ static bool check_leader(const struct fle *f, const struct fle_slot *s, int64_t 
 	return f->logicalclock == election_epoch;
 }
 
+static bool same_vote(const struct fle_vote *v, const struct fle_notification *n)
+{
+	return v && v->leader == n->leader && v->zxid == n->zxid && v->peer_epoch == n->peer_epoch &&
+	       v->election_epoch == n->election_epoch;
+}
+
 static void on_looking(struct fle *f, uint64_t from, const struct fle_notification *n)
 {
 	if (f->my_zxid == -1 || n->zxid == -1)
@@ -206,6 +212,17 @@ static void on_looking(struct fle *f, uint64_t from, const struct fle_notificati
 				  f->prop_leader, f->prop_zxid, f->prop_epoch)) {
 		f->prop_leader = n->leader; f->prop_zxid = n->zxid; f->prop_epoch = n->peer_epoch;
 		send_all(f);
+	} else if (from != f->cfg.my_sid && !same_vote(slots_get(f->recvset, from), n)) {
+		/* Deviation: a voter that joined our round late (restarted, or
+		 * back from FOLLOWING) may never have received our vote, and Java
+		 * only re-sends it when no notification at all arrives for
+		 * notTimeout, which chatter from others can postpone past
+		 * initLimit round after round (found by the simulator: a 7-server
+		 * ensemble that kept electing a leader three followers short).
+		 * So a vote new to our receive set gets our proposal back; the
+		 * reply is not new to its receiver's set, so this cannot bounce. */
+		struct fle_vote p = proposal(f);
+		send_one(f, from, FLE_LOOKING, &p, f->logicalclock);
 	}
 	struct fle_vote v = {.leader = n->leader, .zxid = n->zxid,
 			     .election_epoch = n->election_epoch, .peer_epoch = n->peer_epoch,

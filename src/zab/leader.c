@@ -16,9 +16,9 @@
  *     │                                committed, UPTODATE to everyone
  *     ▼
  *  [broadcast] PROPOSAL → ACKs (durable) → COMMIT in zxid order,
- *              INFORM to observers, PING every tick/2 to learners sent
- *              UPTODATE; SYNC answered after the pipeline and after a
- *              quorum answered a PING/PROPOSAL sent after it arrived.
+ *              INFORM to observers, PING every tick/2; SYNC answered
+ *              after the pipeline and after a quorum answered a
+ *              PING/PROPOSAL sent after it arrived.
  *
  * Any stage that takes longer than initLimit ticks, or a broadcast phase
  * where the learners heard within syncLimit ticks plus us are no quorum,
@@ -188,16 +188,23 @@ static void flush_held(struct zab *z, struct zab_learner_handler *h)
 }
 
 /* A PING whose reply proves the learner still followed us after every
- * SYNC that had arrived when it was sent (the learner answers each PING in
- * order). Skipped while too many are unanswered: such a learner is about
- * to be dropped for silence anyway. */
+ * SYNC that had arrived when it was sent: a serving learner answers each
+ * PING in order, echoing its zxid. Before establishment PINGs only keep
+ * learners between NEWLEADER and UPTODATE alive (a 3.8 Java learner reads
+ * and ignores them there; ours answers) and carry zxid 0 (last_proposed
+ * is set at establishment), so they are not counted, nor are replies
+ * echoing 0. With a full ring of unanswered PINGs the slot keeps the
+ * older, unanswered PING's mark, no newer than ours (marks only grow):
+ * the reply then confirms less than it could, never more. */
 static void send_ping(struct zab *z, struct zab_learner_handler *h)
 {
-	if (h->pings_sent - h->ping_replies >= ZAB_PING_RING)
-		return;
-	h->ping_mark[h->pings_sent % ZAB_PING_RING] = z->L.mark;
-	h->pings_sent++;
-	zab_send_packet(z, h->conn, ZAB_PING, z->L.last_proposed, NULL, -1);
+	uint64_t zxid = z->L.last_proposed;
+	if (zxid && h->uptodate_sent) {
+		if (h->pings_sent - h->ping_replies < ZAB_PING_RING)
+			h->ping_mark[h->pings_sent % ZAB_PING_RING] = z->L.mark;
+		h->pings_sent++;
+	}
+	zab_send_packet(z, h->conn, ZAB_PING, zxid, NULL, -1);
 }
 
 static void send_uptodate(struct zab *z, struct zab_learner_handler *h)
@@ -487,7 +494,7 @@ void zab_leader_on_packet(struct zab *z, uint64_t conn, uint64_t from, const uin
 		on_request(z, h, d, len);
 		break;
 	case ZAB_PING:
-		if (h->uptodate_sent)
+		if (zxid)
 			on_ping_reply(z, h);
 		break;
 	default:
@@ -569,8 +576,7 @@ static void leader_check_quorum(struct zab *z)
 		struct zab_learner_handler *h = &L->lh[i];
 		if (!h->used)
 			continue;
-		/* PINGs start at UPTODATE: before it, the learner has initLimit. */
-		uint64_t limit = h->st == LH_ACTIVE && h->uptodate_sent ? sync_ms : init_ms;
+		uint64_t limit = h->st == LH_ACTIVE ? sync_ms : init_ms;
 		if (z->now_ms > h->last_heard_ms + limit) {
 			lh_drop(z, h, "timeout");
 			continue;
@@ -595,7 +601,7 @@ void zab_leader_on_tick(struct zab *z)
 	L->next_ping_ms = z->now_ms + z->cfg.tick_ms / 2;
 	for (int i = 0; i < ZAB_MAX_SERVERS; i++) {
 		struct zab_learner_handler *h = &L->lh[i];
-		if (h->used && h->st == LH_ACTIVE && h->uptodate_sent)
+		if (h->used && h->st == LH_ACTIVE)
 			send_ping(z, h);
 	}
 	leader_check_quorum(z);

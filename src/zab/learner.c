@@ -20,10 +20,9 @@
  *  [WAIT_UPTODATE] ── UPTODATE ─▶ everything applied is committed, ACK{e<<32}
  *     ▼
  *  [SERVING] PROPOSAL → log → (durable) → ACK in order; COMMIT → apply;
- *            PING → PING reply (every one, in order: the leader counts
- *            them to confirm its leadership for SYNC); SYNC → oldest
- *            client sync done.
- * Until SERVING the leader sends no PINGs: initLimit applies.
+ *            PING → PING reply echoing its zxid (every one, in order: the
+ *            leader counts them to confirm its leadership for SYNC);
+ *            SYNC → oldest client sync done.
  *
  * Why this order (ZOOKEEPER-4394/-4643/-4646/-4685/-4785): if NEWLEADER is
  * ACKed before the sync txns are on disk, or currentEpoch is written before
@@ -385,9 +384,7 @@ void zab_learner_on_tick(struct zab *z)
 	struct zab_learner *F = &z->F;
 	if (!F->conn && z->now_ms >= F->retry_at_ms)
 		learner_connect(z);
-	/* Until UPTODATE the leader may be silent (it PINGs only serving
-	 * learners): initLimit, as Java's learner socket timeout during sync. */
-	uint32_t ticks = F->st < LR_SERVING ? z->cfg.init_limit : z->cfg.sync_limit;
+	uint32_t ticks = F->st < LR_WAIT_UPTODATE ? z->cfg.init_limit : z->cfg.sync_limit;
 	if (z->now_ms > F->last_heard_ms + (uint64_t)ticks * z->cfg.tick_ms)
 		zab_lost(z, "no word from the leader");
 }

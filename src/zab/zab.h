@@ -225,9 +225,9 @@ struct zab_learner_handler {
 	size_t n_held, cap_held;
 	uint64_t last_heard_ms;
 	enum zab_sync_mode sync_mode;  /* what zab_sync_learner sent it */
-	/* Leadership confirmation for SYNC (ZOOKEEPER-1675). PINGs go out only
-	 * after UPTODATE (a 3.8 Java learner ignores PINGs before it), and a
-	 * learner answers every PING in order, so reply k answers ping k. */
+	/* Leadership confirmation for SYNC (ZOOKEEPER-1675): counted are the
+	 * PINGs sent after UPTODATE (zxid != 0), which a serving learner
+	 * answers in order, so counted reply k answers counted ping k. */
 	uint64_t pings_sent, ping_replies;
 	uint64_t ping_mark[ZAB_PING_RING];  /* sync mark when ping k was sent */
 	uint64_t confirmed_mark;            /* newest mark it has answered */
