@@ -4,6 +4,7 @@
 #   SEED=N    replay one seed with a full trace
 #   ZABD_BUILD=<build dir> (default build)
 #   FAULTS=BITS  run the faulty build with these test-only faults
+#   STATS=1   also print the fault and sync mix (on stderr)
 # The swarm ends with exactly one summary line:
 #   sim: seeds=N faults=N committed=N elections=N violations=N
 set -u
@@ -18,6 +19,9 @@ fi
 if [ ! -x "$bin" ]; then
   echo "run.sh: $bin not built (run make build)" >&2
   exit 2
+fi
+if [ -n "${STATS:-}" ]; then
+  args+=("--stats")
 fi
 if [ -n "${SEED:-}" ]; then
   exec "$bin" seed "$SEED" --trace "${args[@]}"
