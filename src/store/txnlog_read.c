@@ -380,7 +380,16 @@ int txnlog_iter_next(struct txnlog_iter *it, struct txnlog_entry *out, struct st
 			it->rep.last_zxid = out->zxid;
 			return 1;
 		}
-		if (rc == SCAN_TORN)
+		/* A torn tail can only be the end of the newest log: we (and Java
+		 * with forceSync) sync a log before the next one is started, so a
+		 * torn entry with a later log after it means txns in between are
+		 * gone. Java skips them silently; we stop rather than serve a tree
+		 * with a hole in its history. */
+		if (rc == SCAN_TORN && it->next_file < it->files.n)
+			rc = store_fail(e, STORE_ECORRUPT, 0, it->rd.path, (int64_t)it->rd.off,
+					"torn entry (%s) in a log that is not the newest: the txns "
+					"after it are lost", it->rd.torn_why ? it->rd.torn_why : "partial entry");
+		else if (rc == SCAN_TORN)
 			rc = cut_torn(it, e);
 		if (rc < 0) {
 			it->done = true;

@@ -216,3 +216,38 @@ def test_unfinished_snapshot_tmp_is_never_loaded(written, tmp_path):
         c.close_socket()
     finally:
         srv.cleanup()
+
+
+def test_torn_entry_in_an_older_log_refuses_to_start(tmp_path):
+    """Logs are synced before the next one starts, so a torn entry with a
+    newer log after it is lost history, not a crash: Java skips the txns
+    silently; zabd stops and names the file, and cuts nothing."""
+    data = str(tmp_path / "data")
+    srv = ZabdServer({"snapCount": "40", "preAllocSize": "64"}, data_dir=data)
+    try:
+        srv.start()
+        write_nodes(srv.port, "/o", 120)
+        srv.stop()
+    finally:
+        srv.cleanup()  # the data dir is ours, outside the server's tmp
+    vdir = os.path.join(data, "version-2")
+    logs = sorted((n for n in os.listdir(vdir) if n.startswith("log.")), key=by_zxid)
+    assert len(logs) >= 2, logs
+    # only snapshot.0 left, so recovery must replay every log from the first
+    for n in os.listdir(vdir):
+        if n.startswith("snapshot.") and n != "snapshot.0":
+            os.unlink(os.path.join(vdir, n))
+    older = os.path.join(vdir, logs[0])
+    ents = entries(older)
+    zxid, off, _, _ = ents[-1]
+    size_before = off + 20
+    with open(older, "r+b") as f:
+        f.truncate(size_before)  # a partial last entry in the older file
+    srv = ZabdServer({}, data_dir=data)
+    try:
+        rc, out = srv.run_expecting_exit(timeout=30)
+    finally:
+        srv.cleanup()
+    assert rc is not None and rc != 0, out
+    assert logs[0] in out and "not the newest" in out, out
+    assert os.path.getsize(older) == size_before
