@@ -12,6 +12,7 @@
  * behalf of the caller except the handle. */
 #ifndef ZABD_STORE_VFS_H
 #define ZABD_STORE_VFS_H
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,10 @@ struct vfs {
 	int (*xlist)(struct vfs *v, const char *dir, vfs_list_fn fn, void *arg);
 	/* Creates one directory level; 0 if it already exists. */
 	int (*xmkdir)(struct vfs *v, const char *path);
+	/* Optional (NULL = not known): the first offset >= off that may hold
+	 * data, or the file size if only holes (zeros) follow; lets readers
+	 * skip the sparse preallocated tail of a txn log without reading it. */
+	int (*xnext_data)(struct vfs *v, struct vfs_file *f, uint64_t off, uint64_t *out);
 	void *ctx;
 };
 
@@ -106,6 +111,12 @@ static inline int vfs_list(struct vfs *v, const char *dir, vfs_list_fn fn, void 
 static inline int vfs_mkdir(struct vfs *v, const char *path)
 {
 	return v->xmkdir(v, path);
+}
+
+/* -ENOTSUP when the vfs cannot tell (then assume data everywhere). */
+static inline int vfs_next_data(struct vfs *v, struct vfs_file *f, uint64_t off, uint64_t *out)
+{
+	return v->xnext_data ? v->xnext_data(v, f, off, out) : -EOPNOTSUPP;
 }
 
 /* Helpers built on the table. */

@@ -3,6 +3,7 @@
  * only translates calls and errno, and decides nothing. fsync is
  * fdatasync(2): it makes the data durable together with the file size
  * needed to read it back, which is all the log and snapshots rely on. */
+#define _GNU_SOURCE /* SEEK_DATA */
 #include "store/vfs.h"
 
 #include <dirent.h>
@@ -104,6 +105,24 @@ static int px_size(struct vfs *v, struct vfs_file *f, uint64_t *size)
 	return 0;
 }
 
+/* SEEK_DATA: holes read as zeros; ENXIO = nothing but holes up to EOF. A
+ * file system without hole tracking reports all of the file as data. */
+static int px_next_data(struct vfs *v, struct vfs_file *f, uint64_t off, uint64_t *out)
+{
+	off_t r = lseek(f->fd, (off_t)off, SEEK_DATA);
+	if (r >= 0) {
+		*out = (uint64_t)r;
+		return 0;
+	}
+	if (errno != ENXIO)
+		return -errno;
+	struct stat st;
+	if (fstat(f->fd, &st) < 0)
+		return -errno;
+	*out = (uint64_t)st.st_size > off ? (uint64_t)st.st_size : off;
+	return 0;
+}
+
 static int px_rename(struct vfs *v, const char *from, const char *to)
 {
 	return rename(from, to) < 0 ? -errno : 0;
@@ -168,6 +187,7 @@ static struct vfs posix_vfs = {
 	.xfsync_dir = px_fsync_dir,
 	.xlist = px_list,
 	.xmkdir = px_mkdir,
+	.xnext_data = px_next_data,
 	.ctx = NULL,
 };
 

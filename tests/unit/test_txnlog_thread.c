@@ -73,7 +73,7 @@ static void setup_disk(void)
 	inner = vfs_mem_create(1);
 	assert_int_equal(vfs_mkdirs(inner, DIR), 0);
 	gated = (struct vfs){g_open, g_close, g_pread, g_pwrite, g_fsync, g_truncate, g_size,
-			     g_rename, g_unlink, g_fsync_dir, g_list, g_mkdir, NULL};
+			     g_rename, g_unlink, g_fsync_dir, g_list, g_mkdir, NULL, NULL};
 	gate_closed = gate_waiting = false;
 }
 
