@@ -4,15 +4,33 @@
 
 #include "base/zalloc.h"
 
-/* FNV-1a: short keys (paths) dominate, and it is cheap and good enough. */
+static inline uint64_t load64(const char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+/* Eight bytes per step, multiply-xorshift mixing, then a final avalanche:
+ * about a third of FNV-1a's cost on 15-byte paths (FNV-1a does one serial
+ * multiply per byte). In-memory only, so byte order does not matter. */
 uint32_t strmap_hash(const char *key, size_t len)
 {
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)key[i];
-		h *= 16777619u;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)len;
+	while (len >= 8) {
+		h = (h ^ load64(key)) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+		key += 8;
+		len -= 8;
 	}
-	return h;
+	uint64_t t = 0;
+	for (size_t i = 0; i < len; i++)
+		t |= (uint64_t)(unsigned char)key[i] << (8 * i);
+	h = (h ^ t) * 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 29;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 32;
+	return (uint32_t)h;
 }
 
 void strmap_init(struct strmap *m)
@@ -117,6 +135,125 @@ struct strmap_slot *strmap_next(const struct strmap *m, size_t *pos)
 	}
 	return NULL;
 }
+
+/* --- keymap --------------------------------------------------------------- */
+
+static inline const char *km_key(const struct keymap *m, const struct keymap_slot *s)
+{
+	return (const char *)s->value + m->key_off;
+}
+
+void keymap_init(struct keymap *m, size_t key_off)
+{
+	m->slots = NULL;
+	m->cap = 0;
+	m->count = 0;
+	m->key_off = key_off;
+}
+
+void keymap_free(struct keymap *m)
+{
+	zfree(m->slots);
+	keymap_init(m, m->key_off);
+}
+
+static struct keymap_slot *km_find(const struct keymap *m, const char *key, size_t len, uint32_t h)
+{
+	if (!m->cap)
+		return NULL;
+	size_t mask = m->cap - 1;
+	for (size_t i = h & mask;; i = (i + 1) & mask) {
+		struct keymap_slot *s = &m->slots[i];
+		if (!s->value)
+			return NULL;
+		if (s->hash == h && s->len == len && memcmp(km_key(m, s), key, len) == 0)
+			return s;
+	}
+}
+
+void *keymap_get(const struct keymap *m, const char *key, size_t len)
+{
+	struct keymap_slot *s = km_find(m, key, len, strmap_hash(key, len));
+	return s ? s->value : NULL;
+}
+
+static void km_place(struct keymap *m, struct keymap_slot e)
+{
+	size_t mask = m->cap - 1;
+	for (size_t i = e.hash & mask;; i = (i + 1) & mask) {
+		if (!m->slots[i].value) {
+			m->slots[i] = e;
+			return;
+		}
+	}
+}
+
+static void km_resize(struct keymap *m, size_t cap)
+{
+	size_t old_cap = m->cap;
+	struct keymap_slot *old = m->slots;
+	m->cap = cap;
+	m->slots = zcalloc(m->cap, sizeof(*m->slots));
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i].value)
+			km_place(m, old[i]);
+	zfree(old);
+}
+
+void keymap_reserve(struct keymap *m, size_t n)
+{
+	size_t cap = m->cap ? m->cap : 16;
+	while (n * 4 > cap * 3)
+		cap *= 2;
+	if (cap > m->cap)
+		km_resize(m, cap);
+}
+
+void *keymap_insert(struct keymap *m, void *value, size_t len)
+{
+	const char *key = (const char *)value + m->key_off;
+	uint32_t h = strmap_hash(key, len);
+	struct keymap_slot *s = km_find(m, key, len, h);
+	if (s)
+		return s->value;
+	if ((m->count + 1) * 4 > m->cap * 3)
+		km_resize(m, m->cap ? m->cap * 2 : 16);
+	km_place(m, (struct keymap_slot){value, (uint32_t)len, h});
+	m->count++;
+	return NULL;
+}
+
+void *keymap_del(struct keymap *m, const char *key, size_t len)
+{
+	struct keymap_slot *s = km_find(m, key, len, strmap_hash(key, len));
+	if (!s)
+		return NULL;
+	void *v = s->value;
+	size_t mask = m->cap - 1;
+	size_t i = (size_t)(s - m->slots);
+	for (size_t j = (i + 1) & mask; m->slots[j].value; j = (j + 1) & mask) {
+		size_t home = m->slots[j].hash & mask;
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			m->slots[i] = m->slots[j];
+			i = j;
+		}
+	}
+	m->slots[i].value = NULL;
+	m->count--;
+	return v;
+}
+
+void *keymap_next(const struct keymap *m, size_t *pos)
+{
+	while (*pos < m->cap) {
+		struct keymap_slot *s = &m->slots[(*pos)++];
+		if (s->value)
+			return s->value;
+	}
+	return NULL;
+}
+
+/* --- u64map --------------------------------------------------------------- */
 
 static uint64_t mix64(uint64_t x)
 {

@@ -1,7 +1,10 @@
 /* hashmap: open-addressing hash maps with linear probing and backward-shift
- * deletion (no tombstones), in two flavours:
- *   strmap: keys are byte strings that the *value* owns (a znode's path),
+ * deletion (no tombstones), in three flavours:
+ *   strmap: keys are byte strings that the *value* owns (a watch's path),
  *           so the map stores only a pointer, the length and the hash;
+ *   keymap: like strmap, but the key sits at a fixed offset inside the value
+ *           (a znode's path), so a slot is 16 bytes: value, length, hash;
+ *           the tree's million-entry index is where those 8 bytes count;
  *   u64map: keys are 64-bit integers (session ids, connection ids).
  * Neither map owns its values. Iteration order is unspecified. */
 #ifndef ZABD_BASE_HASHMAP_H
@@ -31,6 +34,31 @@ void strmap_put(struct strmap *m, const char *key, size_t len, void *value);
 void *strmap_del(struct strmap *m, const char *key, size_t len);
 /* Iterate: start with *pos = 0; returns NULL at the end. */
 struct strmap_slot *strmap_next(const struct strmap *m, size_t *pos);
+
+struct keymap_slot {
+	void *value;  /* NULL = empty; its key is (const char *)value + key_off */
+	uint32_t len;
+	uint32_t hash;
+};
+
+struct keymap {
+	struct keymap_slot *slots;
+	size_t cap;  /* power of two */
+	size_t count;
+	size_t key_off;
+};
+
+void keymap_init(struct keymap *m, size_t key_off);
+void keymap_free(struct keymap *m);
+void *keymap_get(const struct keymap *m, const char *key, size_t len);
+/* Insert value under its key (len bytes at value + key_off) unless that key
+ * is present: returns the value already there (nothing inserted), or NULL. */
+void *keymap_insert(struct keymap *m, void *value, size_t len);
+void *keymap_del(struct keymap *m, const char *key, size_t len);
+/* Iterate values: start with *pos = 0; returns NULL at the end. */
+void *keymap_next(const struct keymap *m, size_t *pos);
+/* Make room for n entries without growing again. */
+void keymap_reserve(struct keymap *m, size_t n);
 
 struct u64map_slot {
 	uint64_t key;

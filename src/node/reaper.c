@@ -31,9 +31,8 @@ void reaper_run(struct node *n, int64_t now_ms)
 	size_t cap = 16, count = 0;
 	char **paths = zmalloc(cap * sizeof(*paths));
 	size_t pos = 0;
-	struct strmap_slot *s;
-	while ((s = strmap_next(&n->st.tree.nodes, &pos)) && (int64_t)count < budget) {
-		const struct znode *z = s->value;
+	const struct znode *z;
+	while ((z = tree_next(&n->st.tree, &pos)) && (int64_t)count < budget) {
 		if (!is_candidate(n, z, now_ms))
 			continue;
 		if (count == cap) {

@@ -43,20 +43,22 @@ static int on_node(void *arg, const struct snapshot_node *sn)
 	struct tree *t = &r->n->st.tree;
 	const char *p = sn->path.len > 0 ? (const char *)sn->path.data : "/";
 	size_t len = sn->path.len > 0 ? (size_t)sn->path.len : 1;
-	if (len > 1 && !tree_get(t, p, path_parent_len(p, len))) {
-		snprintf(r->err, sizeof r->err, "snapshot node %.*s comes before its parent", (int)len, p);
-		return -1;
-	}
-	if (len > 1 && tree_get(t, p, len)) {
-		snprintf(r->err, sizeof r->err, "snapshot node %.*s appears twice", (int)len, p);
-		return -1;
-	}
 	if (sn->acl_ref != ACL_REF_OPEN && !acl_cache_get(&t->acls, sn->acl_ref)) {
 		snprintf(r->err, sizeof r->err, "snapshot node %.*s uses ACL ref %lld, not in the ACL cache",
 			 (int)len, p, (long long)sn->acl_ref);
 		return -1;
 	}
-	tree_restore_node(t, p, len, sn->data, sn->acl_ref, &sn->stat);
+	/* one index probe per node: the tree finds the parent among the
+	 * previous node's ancestors and refuses a parentless or repeated path */
+	int rc = tree_restore_node(t, p, len, sn->data, sn->acl_ref, &sn->stat);
+	if (rc == TREE_RESTORE_NO_PARENT) {
+		snprintf(r->err, sizeof r->err, "snapshot node %.*s comes before its parent", (int)len, p);
+		return -1;
+	}
+	if (rc == TREE_RESTORE_DUPLICATE) {
+		snprintf(r->err, sizeof r->err, "snapshot node %.*s appears twice", (int)len, p);
+		return -1;
+	}
 	return 0;
 }
 

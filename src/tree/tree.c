@@ -1,5 +1,6 @@
 #include "tree/tree.h"
 
+#include <stddef.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -11,7 +12,7 @@
 /* §6.4: CRC-32 over path ("" for the root), data, then czxid mzxid pzxid
  * ctime mtime (8 bytes each) version cversion aversion (4 each) and
  * ephemeralOwner (8). Nodes under /zookeeper/ contribute nothing. */
-static uint64_t node_digest(const struct znode *n)
+static uint32_t node_digest(const struct znode *n)
 {
 	if (n->path_len > 11 && memcmp(n->path, "/zookeeper/", 11) == 0)
 		return 0;
@@ -33,7 +34,7 @@ static uint64_t node_digest(const struct znode *n)
 	for (int k = 0; k < 8; k++)
 		p[k] = (uint8_t)((uint64_t)n->ephemeral_owner >> (56 - 8 * k));
 	crc = crc32(crc, b, sizeof b);
-	return (uint64_t)crc;
+	return (uint32_t)crc;
 }
 
 static void redigest(struct tree *t, struct znode *n)
@@ -43,9 +44,17 @@ static void redigest(struct tree *t, struct znode *n)
 	t->digest += n->digest;
 }
 
-static struct znode *node_alloc(const char *path, size_t len)
+static uint8_t *inline_data(struct znode *n)
 {
-	struct znode *n = zcalloc(1, sizeof(*n) + len + 1);
+	return (uint8_t *)n->path + n->path_len + 1;
+}
+
+/* The node with room for `room` data bytes after its path. */
+static struct znode *node_alloc(const char *path, size_t len, int32_t room)
+{
+	size_t cap = room > 0 ? (size_t)room : 0;
+	struct znode *n = zmalloc(offsetof(struct znode, path) + len + 1 + cap);
+	memset(n, 0, offsetof(struct znode, path));
 	memcpy(n->path, path, len);
 	n->path[len] = '\0';
 	n->path_len = (uint32_t)len;
@@ -53,31 +62,56 @@ static struct znode *node_alloc(const char *path, size_t len)
 	const char *name = path_basename(path, len, &nlen);
 	n->name_off = (uint32_t)(name - path);
 	n->data_len = -1;
+	n->data = inline_data(n);
+	n->data_cap = (uint32_t)cap;
 	n->acl_ref = ACL_REF_OPEN;
 	n->eph_idx = UINT32_MAX;
 	return n;
 }
 
+static void node_free(struct znode *n)
+{
+	if (n->data != inline_data(n))
+		zfree(n->data);
+	zfree(n->children);
+	zfree(n);
+}
+
+/* Reuse the buffer when the value fits (no malloc/free on a same-size set). */
 static void set_data_buf(struct znode *n, struct jute_bytes data)
 {
-	zfree(n->data);
-	n->data = NULL;
-	n->data_len = data.len;
-	if (data.len > 0) {
-		n->data = zmalloc((size_t)data.len);
-		memcpy(n->data, data.data, (size_t)data.len);
+	size_t len = data.len > 0 ? (size_t)data.len : 0;
+	if (len > n->data_cap) {
+		if (n->data != inline_data(n))
+			zfree(n->data);
+		n->data = zmalloc(len);
+		n->data_cap = (uint32_t)len;
 	}
+	if (len)
+		memcpy(n->data, data.data, len);
+	n->data_len = data.len;
+}
+
+/* Capacity implied by a length: 0, else the next power of two >= 4. */
+static uint32_t children_cap(uint32_t n)
+{
+	if (n == 0)
+		return 0;
+	uint32_t c = 4;
+	while (c < n)
+		c *= 2;
+	return c;
 }
 
 static void child_add(struct znode *parent, struct znode *c)
 {
-	if (parent->n_children == parent->cap_children) {
-		parent->cap_children = parent->cap_children ? parent->cap_children * 2 : 4;
-		parent->children = zrealloc(parent->children, parent->cap_children * sizeof(*parent->children));
+	uint32_t n = parent->n_children;
+	if (n == children_cap(n)) {
+		uint32_t cap = n ? n * 2 : 4;
+		parent->children = zrealloc(parent->children, cap * sizeof(*parent->children));
 	}
-	c->child_idx = parent->n_children;
+	c->child_idx = n;
 	parent->children[parent->n_children++] = c;
-	c->parent = parent;
 }
 
 static void child_remove(struct znode *parent, struct znode *c)
@@ -87,10 +121,11 @@ static void child_remove(struct znode *parent, struct znode *c)
 	struct znode *last = parent->children[--parent->n_children];
 	parent->children[i] = last;
 	last->child_idx = i;
+	/* the buffer may stay larger than children_cap(n): that only makes
+	 * the next growth a same-size realloc */
 	if (parent->n_children == 0) {
 		zfree(parent->children);
 		parent->children = NULL;
-		parent->cap_children = 0;
 	}
 }
 
@@ -137,29 +172,31 @@ static void eph_remove(struct tree *t, struct znode *n)
 	}
 }
 
-static struct znode *insert(struct tree *t, const char *path, size_t len)
+static void index_node(struct tree *t, struct znode *n)
 {
-	struct znode *n = node_alloc(path, len);
-	strmap_put(&t->nodes, n->path, n->path_len, n);
-	t->data_bytes += len;
-	return n;
+	void *there = keymap_insert(&t->nodes, n, n->path_len);
+	zassert(there == NULL);
+	t->data_bytes += n->path_len;
 }
 
 void tree_init_empty(struct tree *t, bool ttl_enabled)
 {
-	strmap_init(&t->nodes);
+	keymap_init(&t->nodes, offsetof(struct znode, path));
 	u64map_init(&t->ephemerals);
 	acl_cache_init(&t->acls);
 	t->digest = 0;
 	t->data_bytes = 0;
 	t->ttl_enabled = ttl_enabled;
 	t->root = NULL;
+	t->restore_path = NULL;
+	t->restore_depth = t->restore_cap = 0;
 }
 
 void tree_init(struct tree *t, bool ttl_enabled)
 {
 	tree_init_empty(t, ttl_enabled);
-	t->root = insert(t, "/", 1);
+	t->root = node_alloc("/", 1, 0);
+	index_node(t, t->root);
 	t->root->data_len = 0;
 	redigest(t, t->root);
 	static const uint8_t nothing[1];
@@ -179,14 +216,13 @@ void tree_init(struct tree *t, bool ttl_enabled)
 void tree_free(struct tree *t)
 {
 	size_t pos = 0;
-	struct strmap_slot *s;
-	while ((s = strmap_next(&t->nodes, &pos))) {
-		struct znode *n = s->value;
-		zfree(n->data);
-		zfree(n->children);
-		zfree(n);
-	}
-	strmap_free(&t->nodes);
+	struct znode *n;
+	while ((n = keymap_next(&t->nodes, &pos)))
+		node_free(n);
+	keymap_free(&t->nodes);
+	zfree(t->restore_path);
+	t->restore_path = NULL;
+	t->restore_depth = t->restore_cap = 0;
 	pos = 0;
 	struct u64map_slot *e;
 	while ((e = u64map_next(&t->ephemerals, &pos))) {
@@ -202,12 +238,17 @@ struct znode *tree_get(const struct tree *t, const char *path, size_t len)
 {
 	if (len == 0)
 		return t->root;
-	return strmap_get(&t->nodes, path, len);
+	return keymap_get(&t->nodes, path, len);
 }
 
 size_t tree_count(const struct tree *t)
 {
 	return t->nodes.count;
+}
+
+struct znode *tree_next(const struct tree *t, size_t *pos)
+{
+	return keymap_next(&t->nodes, pos);
 }
 
 struct znode *tree_create(struct tree *t, const char *path, size_t len, struct jute_bytes data,
@@ -216,8 +257,8 @@ struct znode *tree_create(struct tree *t, const char *path, size_t len, struct j
 {
 	struct znode *parent = tree_get(t, path, path_parent_len(path, len));
 	zassert(parent != NULL);
-	zassert(tree_get(t, path, len) == NULL);
-	struct znode *n = insert(t, path, len);
+	struct znode *n = node_alloc(path, len, data.len);
+	index_node(t, n);  /* asserts the path is new */
 	set_data_buf(n, data);
 	t->data_bytes += (uint64_t)(data.len > 0 ? data.len : 0);
 	n->acl_ref = acl_ref;
@@ -239,8 +280,9 @@ struct znode *tree_create(struct tree *t, const char *path, size_t len, struct j
 
 void tree_delete(struct tree *t, struct znode *n, int64_t zxid)
 {
-	zassert(n->n_children == 0 && n->parent != NULL);
-	struct znode *parent = n->parent;
+	zassert(n->n_children == 0 && n != t->root);
+	struct znode *parent = tree_get(t, n->path, path_parent_len(n->path, n->path_len));
+	zassert(parent != NULL);
 	child_remove(parent, n);
 	if (zxid > parent->pzxid)
 		parent->pzxid = zxid;
@@ -248,11 +290,11 @@ void tree_delete(struct tree *t, struct znode *n, int64_t zxid)
 	eph_remove(t, n);
 	t->digest -= n->digest;
 	t->data_bytes -= n->path_len + (uint64_t)(n->data_len > 0 ? n->data_len : 0);
-	strmap_del(&t->nodes, n->path, n->path_len);
+	keymap_del(&t->nodes, n->path, n->path_len);
 	if (n->acl_ref != ACL_REF_OPEN)
 		acl_cache_release(&t->acls, n->acl_ref);
-	zfree(n->data);
-	zfree(n);
+	t->restore_depth = 0;  /* the cursor may hold n */
+	node_free(n);
 }
 
 void tree_set_data(struct tree *t, struct znode *n, struct jute_bytes data, int32_t version,
@@ -326,13 +368,38 @@ int64_t tree_descendants(const struct znode *n)
 	return total;
 }
 
-struct znode *tree_restore_node(struct tree *t, const char *path, size_t len,
-				struct jute_bytes data, int64_t acl_ref,
-				const struct jr_stat_persisted *st)
+static void restore_push(struct tree *t, struct znode *n)
 {
-	struct znode *n = tree_get(t, path, len);
-	if (!n)
-		n = insert(t, path, len);
+	if (t->restore_depth == t->restore_cap) {
+		t->restore_cap = t->restore_cap ? t->restore_cap * 2 : 16;
+		t->restore_path = zrealloc(t->restore_path, t->restore_cap * sizeof(*t->restore_path));
+	}
+	t->restore_path[t->restore_depth++] = n;
+}
+
+/* The parent of path (parent path length pl): an ancestor of the last
+ * restored node when the input is pre-order, else a lookup. Leaves the
+ * cursor ending at the parent (or empty if it was not on it). */
+static struct znode *restore_parent(struct tree *t, const char *path, size_t pl)
+{
+	while (t->restore_depth > 0) {
+		struct znode *c = t->restore_path[t->restore_depth - 1];
+		if (c->path_len == pl && memcmp(c->path, path, pl) == 0)
+			return c;
+		t->restore_depth--;
+	}
+	struct znode *p = tree_get(t, path, pl);
+	if (p) {
+		/* off the cursor (not pre-order): restart it at p alone */
+		t->restore_depth = 0;
+		restore_push(t, p);
+	}
+	return p;
+}
+
+static void restore_fields(struct tree *t, struct znode *n, struct jute_bytes data, int64_t acl_ref,
+			   const struct jr_stat_persisted *st)
+{
 	set_data_buf(n, data);
 	t->data_bytes += (uint64_t)(data.len > 0 ? data.len : 0);
 	n->acl_ref = acl_ref;
@@ -347,14 +414,44 @@ struct znode *tree_restore_node(struct tree *t, const char *path, size_t len,
 	n->aversion = st->aversion;
 	n->ephemeral_owner = st->ephemeral_owner;
 	n->pzxid = st->pzxid;
+}
+
+int tree_restore_node(struct tree *t, const char *path, size_t len, struct jute_bytes data,
+		      int64_t acl_ref, const struct jr_stat_persisted *st)
+{
+	struct znode *n;
 	if (len == 1 && path[0] == '/') {
-		t->root = n;
+		n = t->root;
+		if (n) {
+			/* as before: a second root overwrites the first */
+			t->digest -= n->digest;
+			t->data_bytes -= (uint64_t)(n->data_len > 0 ? n->data_len : 0);
+			if (n->acl_ref != ACL_REF_OPEN)
+				acl_cache_release(&t->acls, n->acl_ref);
+			eph_remove(t, n);
+		} else {
+			n = node_alloc(path, len, data.len);
+			index_node(t, n);
+			t->root = n;
+		}
 	} else {
-		struct znode *parent = tree_get(t, path, path_parent_len(path, len));
-		zassert(parent != NULL);
+		struct znode *parent = restore_parent(t, path, path_parent_len(path, len));
+		if (!parent)
+			return TREE_RESTORE_NO_PARENT;
+		n = node_alloc(path, len, data.len);
+		if (keymap_insert(&t->nodes, n, len)) {
+			node_free(n);
+			return TREE_RESTORE_DUPLICATE;
+		}
+		t->data_bytes += len;
 		child_add(parent, n);
 	}
-	redigest(t, n);
+	restore_fields(t, n, data, acl_ref, st);
+	n->digest = node_digest(n);
+	t->digest += n->digest;
 	eph_add(t, n);
-	return n;
+	if (n == t->root)
+		t->restore_depth = 0;
+	restore_push(t, n);
+	return 0;
 }

@@ -8,10 +8,15 @@
  * mutation is a pure function of the tree and its arguments, so replaying
  * the same txns on any replica gives the same tree.
  *
- * Memory: one allocation per znode holding the struct and its path; the
- * name of a node is a suffix of its path; data is a separate exact-size
- * buffer; children are an array of pointers with each child knowing its
- * index, so add and remove are O(1); ACLs are refs into the interned cache. */
+ * Memory: one allocation per znode holding the struct, its path and (at
+ * creation) its data, so a typical node costs one malloc chunk; the name of
+ * a node is a suffix of its path. A later value that fits the buffer
+ * reuses it (a setData of the same size allocates nothing); a larger one
+ * moves to an exact-size buffer of its own. Children are an array of
+ * pointers with each child knowing its index, so add and remove are O(1);
+ * the array's capacity is implied by its length (the next power of two, at
+ * least 4). ACLs are refs into the interned cache. The path index is a
+ * keymap whose 16-byte slots point at the node and its inline path. */
 #ifndef ZABD_TREE_TREE_H
 #define ZABD_TREE_TREE_H
 #include <stdbool.h>
@@ -23,24 +28,23 @@
 #include "tree/acl.h"
 
 struct znode {
-	struct znode *parent;
-	struct znode **children;
-	uint32_t n_children;
-	uint32_t cap_children;
-	uint32_t child_idx;  /* my index in parent->children */
-	uint32_t eph_idx;    /* my index in my owner's ephemeral list */
-	int32_t data_len;    /* -1 = null data */
-	int32_t version;
-	int32_t cversion;    /* persisted: number of child creations */
-	int32_t aversion;
-	uint8_t *data;
+	struct znode **children;  /* no parent pointer: 8 bytes a node; a delete looks it up */
+	uint8_t *data;            /* data_len bytes: inline after path, or its own buffer */
 	int64_t acl_ref;
 	int64_t czxid, mzxid, pzxid, ctime, mtime;
 	int64_t ephemeral_owner;  /* session id, container or TTL marker, or 0 */
-	uint64_t digest;          /* this node's contribution to the tree digest */
+	int32_t data_len;         /* -1 = null data */
+	int32_t version;
+	int32_t cversion;         /* persisted: number of child creations */
+	int32_t aversion;
+	uint32_t n_children;
+	uint32_t child_idx;       /* my index in parent->children */
+	uint32_t eph_idx;         /* my index in my owner's ephemeral list */
+	uint32_t data_cap;        /* bytes the data buffer holds */
+	uint32_t digest;          /* this node's CRC-32 contribution to the tree digest */
 	uint32_t path_len;
 	uint32_t name_off;
-	char path[];              /* NUL-terminated full path */
+	char path[];              /* NUL-terminated full path, then inline data */
 };
 
 struct eph_list {
@@ -50,13 +54,17 @@ struct eph_list {
 };
 
 struct tree {
-	struct strmap nodes;     /* path -> znode */
+	struct keymap nodes;     /* path -> znode (key: znode.path) */
 	struct u64map ephemerals;/* session id -> eph_list */
 	struct acl_cache acls;
 	struct znode *root;
 	uint64_t digest;         /* sum of node digests mod 2^64 (§6.4) */
 	uint64_t data_bytes;     /* approximate data size: sum of path and data lengths */
 	bool ttl_enabled;        /* extendedTypesEnabled: TTL owner markers are TTLs */
+	/* the last restored node and its ancestors, root first: where a
+	 * pre-order snapshot's next parent is found without a lookup */
+	struct znode **restore_path;
+	uint32_t restore_depth, restore_cap;
 };
 
 void tree_init(struct tree *t, bool ttl_enabled);
@@ -67,6 +75,8 @@ void tree_free(struct tree *t);
 /* Lookup; "" is an alias of "/" as in ZooKeeper. */
 struct znode *tree_get(const struct tree *t, const char *path, size_t len);
 size_t tree_count(const struct tree *t);
+/* Iterate all nodes in no particular order: *pos = 0 first; NULL at the end. */
+struct znode *tree_next(const struct tree *t, size_t *pos);
 
 /* Create a node whose parent exists and which does not. `parent_cversion`
  * is the txn's parentCVersion: applied (with pzxid := zxid) only if larger
@@ -97,9 +107,12 @@ const struct eph_list *tree_ephemerals(const struct tree *t, int64_t session_id)
 int64_t tree_descendants(const struct znode *n);
 
 /* Restore a node from a snapshot exactly (stat as persisted). The parent
- * must already exist (snapshots list parents first), except for "/". */
-struct znode *tree_restore_node(struct tree *t, const char *path, size_t len,
-				struct jute_bytes data, int64_t acl_ref,
-				const struct jr_stat_persisted *st);
+ * must already exist (snapshots list parents first), except for "/"; a
+ * second "/" overwrites the first. Returns 0, TREE_RESTORE_NO_PARENT or
+ * TREE_RESTORE_DUPLICATE (the tree is then unchanged). Pre-order input
+ * finds the parent among the last node's ancestors without a lookup. */
+enum { TREE_RESTORE_NO_PARENT = -1, TREE_RESTORE_DUPLICATE = -2 };
+int tree_restore_node(struct tree *t, const char *path, size_t len, struct jute_bytes data,
+		      int64_t acl_ref, const struct jr_stat_persisted *st);
 
 #endif

@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "jute/proto.h"
+#include "tree/path.h"
 #include "tree/tree.h"
 
 /* ctime of /demo in the live log and getData reply (§2.11, §6.2.5) */
@@ -33,9 +34,8 @@ static uint64_t full_digest(const struct tree *t)
 {
 	uint64_t sum = 0;
 	size_t pos = 0;
-	struct strmap_slot *s;
-	while ((s = strmap_next(&t->nodes, &pos))) {
-		const struct znode *n = s->value;
+	const struct znode *n;
+	while ((n = tree_next(t, &pos))) {
 		if (strncmp(n->path, "/zookeeper/", 11) == 0)
 			continue;
 		uLong crc = crc32(0L, Z_NULL, 0);
@@ -315,7 +315,8 @@ static void test_children_and_descendants(void **state)
 	}
 	for (uint32_t i = 0; i < a->n_children; i++) {
 		assert_int_equal(a->children[i]->child_idx, i);
-		assert_ptr_equal(a->children[i]->parent, a);
+		const struct znode *c = a->children[i];
+		assert_ptr_equal(tree_get(&t, c->path, path_parent_len(c->path, c->path_len)), a);
 	}
 	assert_int_equal(a->n_children, 13);
 	assert_int_equal(tree_count(&t), 4 + 1 + 13 + 1);
