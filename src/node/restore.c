@@ -20,6 +20,31 @@ static void empty_tree(struct node_restore *r)
 	r->emptied = true;
 }
 
+/* Back to the state before the first snapshot callback (the fresh tree, no
+ * sessions), after a snapshot that loaded partly and then failed. */
+static int on_snapshot_reset(void *arg)
+{
+	struct node_restore *r = arg;
+	if (!r->emptied)
+		return 0;
+	struct zstate *s = &r->n->st;
+	pending_free(&s->pending, &s->tree);
+	pending_init(&s->pending);
+	tree_free(&s->tree);
+	tree_init(&s->tree, s->cfg->ttl_enabled);
+	size_t n = s->sessions.by_id.count, k = 0, pos = 0;
+	int64_t *ids = zcalloc(n ? n : 1, sizeof(*ids));
+	struct u64map_slot *sl;
+	while ((sl = u64map_next(&s->sessions.by_id, &pos)) && k < n)
+		ids[k++] = (int64_t)sl->key;
+	for (size_t i = 0; i < k; i++)
+		session_remove(&s->sessions, ids[i]);
+	zfree(ids);
+	r->emptied = false;
+	r->err[0] = '\0';
+	return 0;
+}
+
 static int on_session(void *arg, int64_t id, int32_t timeout_ms)
 {
 	struct node_restore *r = arg;
@@ -82,6 +107,7 @@ void node_restore_callbacks(struct recover_callbacks *cb)
 	cb->snap.on_acl = on_acl;
 	cb->snap.on_node = on_node;
 	cb->on_txn = on_txn;
+	cb->on_snapshot_reset = on_snapshot_reset;
 }
 
 int node_restore_finish(struct node_restore *r, const struct recover_result *res)

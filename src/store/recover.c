@@ -68,7 +68,8 @@ static bool unfinished(const char *name)
 	return n > 4 && strcmp(name + n - 4, ".tmp") == 0;
 }
 
-/* Newest first: quick check, then a verifying read, then the loading read. */
+/* Newest first: quick check, then a verifying read and the loading read,
+ * or (with on_snapshot_reset) one read that loads and is undone if bad. */
 static int load_snapshot(const struct recover_opts *o, const struct recover_callbacks *cb,
 			 void *arg, struct recover_result *res, struct store_error *e)
 {
@@ -86,7 +87,25 @@ static int load_snapshot(const struct recover_opts *o, const struct recover_call
 		struct store_error se;
 		store_error_clear(&se);
 		int ok = snapshot_quick_check(o->vfs, path, &se);
-		if (ok == 1) {
+		if (ok == 1 && cb->on_snapshot_reset) {
+			tried++;
+			snprintf(res->snapshot, sizeof(res->snapshot), "%s", path);
+			res->snap_zxid = f.v[i].zxid;
+			rc = snapshot_read(o->vfs, path, &cb->snap, arg, &res->snap, &se);
+			if (rc == 0 || rc == STORE_ECALLBACK) {
+				if (rc && e)
+					*e = se;
+				break;  /* loaded, or refused by the loader: final */
+			}
+			rc = 0;
+			res->snapshot[0] = '\0';
+			res->snap_zxid = -1;
+			if (cb->on_snapshot_reset(arg)) {
+				rc = store_fail(e, STORE_ECALLBACK, 0, path, -1, "cannot undo a bad snapshot");
+				break;
+			}
+			ok = 0;
+		} else if (ok == 1) {
 			tried++;
 			ok = snapshot_read(o->vfs, path, NULL, NULL, &res->snap, &se) == 0;
 		}

@@ -45,6 +45,12 @@ struct recover_callbacks {
 	 * in a PROPOSAL); en also names the file and offset. Valid during the
 	 * call only. */
 	int (*on_txn)(void *arg, const struct txn_parts *parts, const struct txnlog_entry *en);
+	/* Optional: undo everything the snapshot callbacks did. With it, each
+	 * candidate snapshot is read once, loading as it verifies, and a
+	 * snapshot that turns out bad halfway is undone with this before the
+	 * next is tried (half the reading of a big snapshot); without it, a
+	 * verifying read comes first and callbacks only see good snapshots. */
+	int (*on_snapshot_reset)(void *arg);
 };
 
 struct recover_result {
