@@ -36,9 +36,13 @@ static int recover(struct durable *d, const struct zoocfg *cfg, struct recover_r
 	}
 	snprintf(d->snap_dir, sizeof d->snap_dir, "%s", res->snap_dir);
 	snprintf(d->log_dir, sizeof d->log_dir, "%s", res->log_dir);
+	d->snap0[0] = '\0';
 	if (res->fresh) {
-		/* as ZooKeeper does: an empty database starts with snapshot.0 */
-		if (node_snapshot_save(d->node, vfs_posix(), d->snap_dir, &e) != 0) {
+		/* as ZooKeeper does: an empty database starts with snapshot.0;
+		 * written now, made durable by the log thread before its first
+		 * log file (so the two fsyncs are not on the way to listen) */
+		if (node_snapshot_save_unsynced(d->node, vfs_posix(), d->snap_dir, d->snap0,
+						sizeof d->snap0, &e) != 0) {
 			buf_printf(err, "cannot write the first snapshot: %s", e.msg);
 			return -1;
 		}
@@ -150,7 +154,8 @@ static int start_log(struct durable *d, const struct zoocfg *cfg, struct buf *er
 {
 	struct logthread_opts lo = {.vfs = vfs_posix(), .log_dir = d->log_dir, .snap_count = cfg->snap_count,
 				    .snap_size_kb = cfg->snap_size_limit_kb,
-				    .seed = (uint64_t)clock_monotonic_ms() ^ (uint64_t)getpid()};
+				    .seed = (uint64_t)clock_monotonic_ms() ^ (uint64_t)getpid(),
+				    .presync_file = d->snap0[0] ? d->snap0 : NULL, .presync_dir = d->snap_dir};
 	txnlog_opts_default(&lo.log);
 	lo.log.prealloc_bytes = (uint64_t)cfg->pre_alloc_size_kb * 1024;
 	lo.log.force_sync = cfg->force_sync;

@@ -23,6 +23,7 @@ struct durable {
 	struct logthread *lt;
 	char snap_dir[STORE_PATH_MAX];
 	char log_dir[STORE_PATH_MAX];
+	char snap0[STORE_PATH_MAX];  /* a fresh dir's unsynced snapshot.0, "" if none */
 	pid_t snap_child;            /* 0 = no snapshot running */
 	int64_t snap_child_zxid;
 	uv_signal_t sigchld;

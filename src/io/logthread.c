@@ -15,6 +15,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/buf.h"
@@ -29,6 +30,7 @@ struct logthread {
 	uv_async_t async;  /* first: the close callback gets it back as lt */
 	struct logthread_callbacks cb;
 	struct txnlog *lg;
+	struct vfs *vfs;
 	struct txnlog_snap_policy policy;
 	bool use_policy;
 	bool fsync_each_txn;
@@ -46,7 +48,29 @@ struct logthread {
 	int64_t reported;        /* last value given to on_persisted (loop) */
 	int64_t snap_due;        /* -1 none */
 	struct logthread_stats st;
+	char presync_file[STORE_PATH_MAX];  /* "" = nothing to sync first */
+	char presync_dir[STORE_PATH_MAX];
 };
+
+/* Make the presync file and its directory durable (once, before the first
+ * batch touches the log). */
+static int presync(struct logthread *lt, struct vfs *vfs, struct store_error *e)
+{
+	if (!lt->presync_file[0])
+		return 0;
+	struct vfs_file *f;
+	int rc = vfs_open(vfs, lt->presync_file, VFS_RDONLY, &f);
+	if (rc == 0) {
+		rc = vfs_sync(vfs, f);
+		vfs_close(vfs, f);
+	}
+	if (rc == 0)
+		rc = vfs_sync_dir(vfs, lt->presync_dir);
+	if (rc < 0)
+		return store_fail(e, STORE_EIO, -rc, lt->presync_file, -1, "cannot fsync the first snapshot");
+	lt->presync_file[0] = '\0';
+	return 0;
+}
 
 static int batch_apply(struct logthread *lt, const struct buf *b, uint64_t *n_txns,
 		       int64_t *last, int64_t *due, struct store_error *e)
@@ -104,7 +128,9 @@ static void *thread_main(void *arg)
 		int64_t last = -1, due = -1;
 		struct store_error e;
 		store_error_clear(&e);
-		int rc = batch_apply(lt, &mine, &n, &last, &due, &e);
+		int rc = presync(lt, lt->vfs, &e);
+		if (rc == 0)
+			rc = batch_apply(lt, &mine, &n, &last, &due, &e);
 		mine.len = 0;
 		struct txnlog_stats ls;
 		txnlog_get_stats(lt->lg, &ls);
@@ -172,6 +198,11 @@ int logthread_start(struct logthread **out, uv_loop_t *loop, const struct logthr
 {
 	struct logthread *lt = zcalloc(1, sizeof(*lt));
 	lt->cb = *cb;
+	lt->vfs = o->vfs;
+	if (o->presync_file) {
+		snprintf(lt->presync_file, sizeof lt->presync_file, "%s", o->presync_file);
+		snprintf(lt->presync_dir, sizeof lt->presync_dir, "%s", o->presync_dir);
+	}
 	lt->lg = txnlog_open(o->vfs, o->log_dir, &o->log);
 	lt->use_policy = o->snap_count > 0;
 	lt->fsync_each_txn = o->fsync_each_txn;

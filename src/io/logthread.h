@@ -40,6 +40,13 @@ struct logthread_opts {
 	int64_t snap_size_kb;      /* zookeeper.snapSizeLimitInKb; <= 0 off */
 	uint64_t seed;             /* for the rule's randomisation */
 	bool fsync_each_txn;       /* group commit off (groupCommit=no): commit after every txn */
+	/* Optional: a file (and its directory) written without fsync that must
+	 * be durable before any txn log exists: the fresh data dir's
+	 * snapshot.0. The thread syncs both before it writes its first batch,
+	 * so the fsyncs cost nothing between exec and listen, and a log never
+	 * reaches the disk ahead of the snapshot that makes it loadable. */
+	const char *presync_file;
+	const char *presync_dir;
 };
 
 struct logthread_callbacks {

@@ -139,13 +139,16 @@ static int save_subtree(struct snapshot_writer *w, const struct znode *z, struct
 	return rc;
 }
 
-int node_snapshot_save(struct node *n, struct vfs *vfs, const char *snap_dir, struct store_error *e)
+static int save(struct node *n, struct vfs *vfs, const char *snap_dir, bool sync,
+		struct store_error *e)
 {
 	struct zstate *s = &n->st;
 	struct snapshot_writer *w;
 	int rc = snapshot_writer_open(&w, vfs, snap_dir, s->last_applied_zxid, e);
 	if (rc)
 		return rc;
+	if (!sync)
+		snapshot_writer_no_sync(w);
 	snapshot_write_sessions_begin(w, (uint32_t)s->sessions.by_id.count);
 	size_t pos = 0;
 	struct u64map_slot *sl;
@@ -173,4 +176,18 @@ int node_snapshot_save(struct node *n, struct vfs *vfs, const char *snap_dir, st
 	}
 	struct snapshot_digest d = {s->last_applied_zxid, 2, (int64_t)s->tree.digest};
 	return snapshot_writer_finish(w, &d, e);
+}
+
+int node_snapshot_save(struct node *n, struct vfs *vfs, const char *snap_dir, struct store_error *e)
+{
+	return save(n, vfs, snap_dir, true, e);
+}
+
+int node_snapshot_save_unsynced(struct node *n, struct vfs *vfs, const char *snap_dir,
+				char *path_out, size_t path_cap, struct store_error *e)
+{
+	char name[64];
+	store_name(name, sizeof name, STORE_SNAP_PREFIX, n->st.last_applied_zxid);
+	store_path(path_out, path_cap, snap_dir, name);
+	return save(n, vfs, snap_dir, false, e);
 }

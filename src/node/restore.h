@@ -26,5 +26,9 @@ int node_restore_finish(struct node_restore *r, const struct recover_result *res
 
 /* Write the whole state as snapshot.<last applied zxid> in snap_dir. */
 int node_snapshot_save(struct node *n, struct vfs *vfs, const char *snap_dir, struct store_error *e);
+/* The same without fsyncs (the caller syncs the file and snap_dir before
+ * anything relies on them); the file's path goes to path_out. */
+int node_snapshot_save_unsynced(struct node *n, struct vfs *vfs, const char *snap_dir,
+				char *path_out, size_t path_cap, struct store_error *e);
 
 #endif

@@ -41,6 +41,7 @@ struct snapshot_writer {
 	uint32_t adler;
 	enum wstate st;
 	uint32_t left;  /* sessions or acls still to come */
+	bool no_sync;
 	int err;
 	struct store_error first_err;
 };
@@ -202,13 +203,13 @@ int snapshot_writer_finish(struct snapshot_writer *w, const struct snapshot_dige
 	w_sum(w, at);
 	put_seal(w);
 	int rc = w_flush(w);
-	if (rc == 0 && (rc = vfs_sync(w->vfs, w->f)) < 0)
+	if (rc == 0 && !w->no_sync && (rc = vfs_sync(w->vfs, w->f)) < 0)
 		rc = w_fail(w, rc, "fsync of snapshot failed", e);
 	vfs_close(w->vfs, w->f);
 	w->f = NULL;
 	if (rc == 0 && (rc = vfs_rename(w->vfs, w->tmp, w->final)) < 0)
 		rc = w_fail(w, rc, "cannot rename snapshot into place", e);
-	if (rc == 0 && (rc = vfs_sync_dir(w->vfs, w->dir)) < 0)
+	if (rc == 0 && !w->no_sync && (rc = vfs_sync_dir(w->vfs, w->dir)) < 0)
 		rc = w_fail(w, rc, "cannot fsync snapshot directory", e);
 	if (rc) {
 		if (e && rc == w->err)
@@ -218,6 +219,11 @@ int snapshot_writer_finish(struct snapshot_writer *w, const struct snapshot_dige
 	buf_free(&w->b);
 	zfree(w);
 	return rc;
+}
+
+void snapshot_writer_no_sync(struct snapshot_writer *w)
+{
+	w->no_sync = true;
 }
 
 void snapshot_writer_abort(struct snapshot_writer *w)

@@ -68,6 +68,10 @@ int snapshot_write_node(struct snapshot_writer *w, const struct snapshot_node *n
  * fsyncs the directory; frees w. On error the .tmp is removed. */
 int snapshot_writer_finish(struct snapshot_writer *w, const struct snapshot_digest *d,
 			   struct store_error *e);
+/* Let finish skip both fsyncs (the file is renamed into place unsynced):
+ * for a caller that makes file and directory durable itself before
+ * anything depends on them. */
+void snapshot_writer_no_sync(struct snapshot_writer *w);
 /* Drops an unfinished snapshot (removes the .tmp); frees w. */
 void snapshot_writer_abort(struct snapshot_writer *w);
 
