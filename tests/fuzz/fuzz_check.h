@@ -16,6 +16,7 @@
 #include "base/hashmap.h"
 #include "request/pending.h"
 #include "tree/acl.h"
+#include "tree/path.h"
 #include "tree/tree.h"
 
 #define FZ_CHECK(cond, ...)                                                    \
@@ -65,20 +66,19 @@ static inline uint64_t fz_node_digest(const struct znode *z)
 static inline void fz_check_tree(const struct tree *t, bool full)
 {
 	FZ_CHECK(t->root && tree_get(t, "/", 1) == t->root, "root");
-	FZ_CHECK(t->root->parent == NULL, "root has a parent");
 	size_t pos = 0, n = 0, children = 0;
 	uint64_t digest = 0;
-	struct strmap_slot *s;
-	while ((s = strmap_next(&t->nodes, &pos))) {
-		const struct znode *z = s->value;
+	const struct znode *z;
+	while ((z = tree_next(t, &pos))) {
 		n++;
 		children += z->n_children;
-		FZ_CHECK(s->len == z->path_len && memcmp(s->key, z->path, z->path_len) == 0, "key %s", z->path);
+		FZ_CHECK(tree_get(t, z->path, z->path_len) == z, "key %s", z->path);
 		FZ_CHECK(z->path[z->path_len] == '\0', "path not terminated");
-		FZ_CHECK(z->n_children <= z->cap_children || z->cap_children == 0, "%s children", z->path);
-		FZ_CHECK(z->data_len >= -1 && (z->data_len <= 0) == (z->data == NULL), "%s data", z->path);
+		FZ_CHECK((z->n_children == 0) == (z->children == NULL), "%s children", z->path);
+		FZ_CHECK(z->data_len >= -1 && (z->data_len <= 0 || (z->data != NULL &&
+			 (uint32_t)z->data_len <= z->data_cap)), "%s data", z->path);
 		if (z != t->root) {
-			const struct znode *p = z->parent;
+			const struct znode *p = tree_get(t, z->path, path_parent_len(z->path, z->path_len));
 			FZ_CHECK(p != NULL, "%s has no parent", z->path);
 			FZ_CHECK(z->child_idx < p->n_children && p->children[z->child_idx] == z, "%s child_idx",
 				 z->path);
@@ -128,9 +128,8 @@ static inline void fz_check_acl_refs(const struct tree *t, const struct pending 
 	struct u64map uses;
 	u64map_init(&uses);
 	size_t pos = 0;
-	struct strmap_slot *s;
-	while ((s = strmap_next(&t->nodes, &pos))) {
-		const struct znode *z = s->value;
+	const struct znode *z;
+	while ((z = tree_next(t, &pos))) {
 		if (z->acl_ref == ACL_REF_OPEN)
 			continue;
 		uintptr_t k = (uintptr_t)u64map_get(&uses, (uint64_t)z->acl_ref);
