@@ -98,7 +98,7 @@ static uint32_t children_cap(uint32_t n)
 	if (n == 0)
 		return 0;
 	uint32_t c = 4;
-	while (c < n)
+	while (c < n && c < (1u << 31))
 		c *= 2;
 	return c;
 }
@@ -107,6 +107,7 @@ static void child_add(struct znode *parent, struct znode *c)
 {
 	uint32_t n = parent->n_children;
 	if (n == children_cap(n)) {
+		zassert(n < (1u << 31));
 		uint32_t cap = n ? n * 2 : 4;
 		parent->children = zrealloc(parent->children, cap * sizeof(*parent->children));
 	}
