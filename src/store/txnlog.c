@@ -178,6 +178,13 @@ int txnlog_append(struct txnlog *lg, int64_t zxid, const void *body, size_t len,
 	return 0;
 }
 
+int txnlog_write(struct txnlog *lg, struct store_error *e)
+{
+	if (lg->failed)
+		return dead(lg, e);
+	return lg->f == NULL ? 0 : flush(lg, e);
+}
+
 int txnlog_commit(struct txnlog *lg, struct store_error *e)
 {
 	if (lg->failed)

@@ -64,6 +64,10 @@ int txnlog_append(struct txnlog *lg, int64_t zxid, const void *body, size_t len,
 /* Writes everything queued and, if force_sync, fsyncs it (and the directory
  * after creating a file). On return 0, every appended entry is durable. */
 int txnlog_commit(struct txnlog *lg, struct store_error *e);
+/* Writes everything queued to the file without fsync (the bytes are then
+ * the OS's to lose or tear until the next commit). Lets a caller model
+ * write-back (the simulator's disk) or bound what a crash can lose. */
+int txnlog_write(struct txnlog *lg, struct store_error *e);
 /* Commits, then closes the current file: the next append starts a new one.
  * A no-op when no file is open. */
 int txnlog_roll(struct txnlog *lg, struct store_error *e);

@@ -421,7 +421,7 @@ static int sc_disk_full(void)
 	sc_init(3, 0, 500, 0, CRASH_DROP_ALL, 5);
 	elect();
 	write_n(0, 2);
-	S.node[0].disk.capacity = S.node[0].disk.used + 10;
+	S.node[0].disk.capacity = disk_used(&S.node[0].disk) + 10;
 	write_n(1, 3);
 	run_for(2000);
 	int rc = expect(LINES("s1 FATAL txn log append failed", "s1 crash"));
@@ -440,14 +440,12 @@ static void submit_one(int node, uint8_t key, int64_t value)
 
 static uint64_t newest_snap(int i)
 {
-	const struct sim_disk *d = &S.node[i].disk;
-	return d->snaps[d->n_snaps - 1].zxid;
+	return disk_newest_snap(&S.node[i].disk);
 }
 
 static uint64_t log_end(int i)
 {
-	const struct sim_disk *d = &S.node[i].disk;
-	return d->n_log ? d->log[d->n_log - 1].zxid : 0;
+	return disk_log_end(&S.node[i].disk);
 }
 
 static bool in_G(uint64_t zxid)
@@ -606,7 +604,7 @@ static int sc_bug_trunc_below_snap_base(void)
 	sc_init(5, 0, 3, 3, CRASH_DROP_ALL, 5);
 	sim_crash(&S, 0);
 	aborted_epoch(4, 3, UNTIL_SNAP);
-	int rc = check(S.node[0].disk.n_snaps == 1 && newest_snap(0) == 0x100000007,
+	int rc = check(disk_n_snaps(&S.node[0].disk) == 1 && newest_snap(0) == 0x100000007,
 		       "s1's only snapshot to be the installed 0x100000007");
 	sim_restart(&S, 0);
 	g_node = 0;

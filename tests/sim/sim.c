@@ -257,7 +257,7 @@ void sim_init(struct sim *s, const struct sim_config *cfg, uint64_t seed)
 		off += (size_t)snprintf(s->config_text + off, sizeof s->config_text - off,
 					"server.%d=127.0.0.1:%d:%d:%s\n", i + 1, 2888 + i, 3888 + i,
 					nd->observer ? "observer" : "participant");
-		disk_init(&nd->disk);
+		disk_init(&nd->disk, seed * 0x9e3779b97f4a7c15ull + (uint64_t)i + 1);
 		nd->disk.purge = cfg->purge;
 	}
 	snprintf(s->config_text + off, sizeof s->config_text - off, "version=0");

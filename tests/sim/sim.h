@@ -67,18 +67,19 @@ size_t app_prefix_len(const struct sim_app *a, uint64_t z);
 
 /* ---- disk ---- */
 enum sim_crash_mode { CRASH_KEEP_ALL, CRASH_DROP_ALL, CRASH_KEEP_PREFIX, CRASH_TEAR };
-struct sim_dentry { uint64_t zxid; uint8_t *data; uint32_t n; bool synced; };
-struct sim_snap { uint64_t zxid; uint8_t *data; size_t n; };
+/* One server's disk: the real store code (txnlog, epoch files) over its own
+ * crash-prone in-memory file system (store/vfs_mem.h). Only what a process
+ * keeps in memory lives here beside the vfs. */
+struct vfs;
+struct txnlog;
 struct sim_disk {
-	int64_t accepted, current;
-	struct sim_snap snaps[5];
-	int n_snaps;                /* snaps[0] is the base */
-	struct sim_dentry *log;
-	size_t n_log, cap_log;
-	uint64_t log_start;         /* the log is the contiguous history after this zxid */
+	struct vfs *vfs;
+	struct txnlog *lg;          /* this incarnation's writer; NULL until its first append */
+	uint64_t last_appended;
+	uint64_t synced;            /* every entry up to here is known durable */
 	bool purge;                 /* autopurge: drop the oldest snapshot and the log before the next */
 	uint64_t n_log_reads;       /* DIFFs read from this log */
-	size_t used, capacity;      /* bytes; capacity 0 = unlimited */
+	size_t capacity;            /* bytes; 0 = unlimited */
 	bool flush_inflight, flush_again;
 	uint64_t flush_target;
 	uint32_t gen;               /* bumped by a crash: stale fsync completions are ignored */
@@ -229,7 +230,13 @@ void net_half_open(struct sim *s, int i);
 struct sim_conn *net_conn(struct sim *s, uint64_t id);
 
 /* sim_disk.c */
-void disk_init(struct sim_disk *d);
+void disk_init(struct sim_disk *d, uint64_t seed);
+/* Bytes in the disk's files; the newest snapshot's zxid; how many
+ * snapshots; the last log entry's zxid (0 if none). */
+size_t disk_used(struct sim_disk *d);
+uint64_t disk_newest_snap(struct sim_disk *d);
+int disk_n_snaps(struct sim_disk *d);
+uint64_t disk_log_end(struct sim_disk *d);
 void disk_free(struct sim_disk *d);
 void disk_crash(struct sim *s, struct sim_disk *d);
 struct zab_store disk_store(struct sim_node *nd, struct sim *s);

@@ -153,7 +153,7 @@ static void inject(struct swarm *w)
 		break;
 	case F_DISK_FULL: {
 		struct sim_node *nd = &s->node[random_node(s)];
-		nd->disk.capacity = nd->disk.used + rng_below(&s->rng, 300);
+		nd->disk.capacity = disk_used(&nd->disk) + rng_below(&s->rng, 300);
 		sim_tracef(s, "fault: disk of s%d fills up", nd->idx + 1);
 		break;
 	}

@@ -402,6 +402,32 @@ static void test_crash_unsynced(void **state)
 	vfs_mem_destroy(v);
 }
 
+static void test_write_then_commit(void **state)
+{
+	/* txnlog_write puts entries in the file unsynced: a process death
+	 * (KEEP_ALL) keeps them, a power cut drops them; commit makes the
+	 * written ones durable */
+	for (int mode = 0; mode < 3; mode++) {
+		struct vfs *v = new_disk(11);
+		struct txnlog *lg = txnlog_open(v, DIR, NULL);
+		struct store_error e;
+		append_range(lg, 1, 3);
+		assert_int_equal(txnlog_write(lg, &e), 0);
+		if (mode == 2)
+			assert_int_equal(txnlog_commit(lg, &e), 0);
+		struct txnlog_stats st;
+		txnlog_get_stats(lg, &st);
+		assert_int_equal(st.fsyncs, mode == 2 ? 1 : 0);
+		txnlog_close(lg);
+		vfs_mem_crash(v, mode == 0 ? VFS_MEM_KEEP_ALL : VFS_MEM_DROP_UNSYNCED);
+		int64_t last;
+		int rc;
+		assert_int_equal(read_all(v, 0, true, &last, &rc, &e), mode == 1 ? 0 : 3);
+		vfs_mem_destroy(v);
+	}
+	(void)state;
+}
+
 static void test_fsync_failure_sticky(void **state)
 {
 	struct vfs *v = new_disk(10);
@@ -557,6 +583,7 @@ int main(void)
 		cmocka_unit_test(test_truncate),
 		cmocka_unit_test(test_crash_random),
 		cmocka_unit_test(test_crash_unsynced),
+		cmocka_unit_test(test_write_then_commit),
 		cmocka_unit_test(test_fsync_failure_sticky),
 		cmocka_unit_test(test_oversized_body),
 		cmocka_unit_test(test_snap_policy),
