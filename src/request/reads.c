@@ -255,8 +255,10 @@ static int do_add_watch(struct zstate *s, const struct caller *c, struct jute_re
 }
 
 /* A null path in the data, exist or child list makes Java's getNode(null)
- * throw: MarshallingError, with the entries before it already done. */
-static int rearm_data(struct zstate *s, const struct caller *c, struct jute_bytes b, int64_t rel)
+ * throw: MarshallingError, with the entries before it already done. A data
+ * watch compares mzxid, a child watch pzxid, with the client's last zxid. */
+static int rearm_changed(struct zstate *s, const struct caller *c, struct jute_bytes b, int64_t rel,
+			 enum watch_table t)
 {
 	if (b.len < 0)
 		return ZMARSHALLINGERROR;
@@ -265,10 +267,12 @@ static int rearm_data(struct zstate *s, const struct caller *c, struct jute_byte
 	struct znode *z = tree_get(&s->tree, p, n);
 	if (!z)
 		s->notify(s->notify_arg, c->conn, ZEV_NODE_DELETED, p, n, NOTIFY_UNFILTERED);
-	else if (z->mzxid > rel)
-		s->notify(s->notify_arg, c->conn, ZEV_NODE_DATA_CHANGED, p, n, NOTIFY_UNFILTERED);
+	else if ((t == WATCH_DATA ? z->mzxid : z->pzxid) > rel)
+		s->notify(s->notify_arg, c->conn,
+			  t == WATCH_DATA ? ZEV_NODE_DATA_CHANGED : ZEV_NODE_CHILDREN_CHANGED, p, n,
+			  NOTIFY_UNFILTERED);
 	else
-		watch_add(&s->watches, WATCH_DATA, p, n, c->conn, WATCH_STANDARD);
+		watch_add(&s->watches, t, p, n, c->conn, WATCH_STANDARD);
 	return 0;
 }
 
@@ -282,22 +286,6 @@ static int rearm_exist(struct zstate *s, const struct caller *c, struct jute_byt
 		s->notify(s->notify_arg, c->conn, ZEV_NODE_CREATED, p, n, NOTIFY_UNFILTERED);
 	else
 		watch_add(&s->watches, WATCH_DATA, p, n, c->conn, WATCH_STANDARD);
-	return 0;
-}
-
-static int rearm_child(struct zstate *s, const struct caller *c, struct jute_bytes b, int64_t rel)
-{
-	if (b.len < 0)
-		return ZMARSHALLINGERROR;
-	size_t n;
-	const char *p = bpath(b, &n);
-	struct znode *z = tree_get(&s->tree, p, n);
-	if (!z)
-		s->notify(s->notify_arg, c->conn, ZEV_NODE_DELETED, p, n, NOTIFY_UNFILTERED);
-	else if (z->pzxid > rel)
-		s->notify(s->notify_arg, c->conn, ZEV_NODE_CHILDREN_CHANGED, p, n, NOTIFY_UNFILTERED);
-	else
-		watch_add(&s->watches, WATCH_CHILD, p, n, c->conn, WATCH_STANDARD);
 	return 0;
 }
 
@@ -341,11 +329,11 @@ static int do_set_watches(struct zstate *s, const struct caller *c, struct jute_
 		return 0;
 	int err = 0;
 	for (int32_t i = 0; !err && i < q.data_watches.count; i++)
-		err = rearm_data(s, c, q.data_watches.items[i], q.relative_zxid);
+		err = rearm_changed(s, c, q.data_watches.items[i], q.relative_zxid, WATCH_DATA);
 	for (int32_t i = 0; !err && i < q.exist_watches.count; i++)
 		err = rearm_exist(s, c, q.exist_watches.items[i]);
 	for (int32_t i = 0; !err && i < q.child_watches.count; i++)
-		err = rearm_child(s, c, q.child_watches.items[i], q.relative_zxid);
+		err = rearm_changed(s, c, q.child_watches.items[i], q.relative_zxid, WATCH_CHILD);
 	for (int32_t i = 0; !err && i < q.persistent_watches.count; i++)
 		err = rearm_persistent(s, c, q.persistent_watches.items[i], WATCH_PERSISTENT);
 	for (int32_t i = 0; !err && i < q.persistent_recursive_watches.count; i++)
