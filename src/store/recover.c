@@ -92,6 +92,17 @@ static int load_snapshot(const struct recover_opts *o, const struct recover_call
 			snprintf(res->snapshot, sizeof(res->snapshot), "%s", path);
 			res->snap_zxid = f.v[i].zxid;
 			rc = snapshot_read(o->vfs, path, &cb->snap, arg, &res->snap, &se);
+			if (rc == STORE_ECALLBACK) {
+				/* The loader refused what it read; if the file fails its
+				 * seals the refusal was the corruption talking (it is met
+				 * before the seal at the end): skip it like any bad
+				 * snapshot. A whole file the loader refuses is final. */
+				struct store_error ve;
+				store_error_clear(&ve);
+				struct snapshot_info vi;
+				if (snapshot_read(o->vfs, path, NULL, NULL, &vi, &ve) != 0)
+					rc = -1;
+			}
 			if (rc == 0 || rc == STORE_ECALLBACK) {
 				if (rc && e)
 					*e = se;
