@@ -325,28 +325,42 @@ int prep_delete(struct zstate *s, const struct caller *c, struct jute_reader *r,
 	return 0;
 }
 
+/* setData and check (§3.2): session, path, existence, permission and
+ * version, in ZooKeeper's order; *node is the state they apply to. */
+static int check_existing(struct zstate *s, const struct caller *c, struct jute_bytes path, int32_t perm,
+			  int32_t version, struct pview *node)
+{
+	int rc = prep_session_check(s, c);
+	if (rc)
+		return rc;
+	if (path.len < 0)
+		return ZBADARGUMENTS; /* validatePath(null) throws IllegalArgumentException */
+	const char *p = (const char *)path.data;
+	size_t plen = (size_t)path.len;
+	if (!path_is_valid(p, plen))
+		return ZBADARGUMENTS;
+	*node = pending_get(&s->pending, &s->tree, p, plen);
+	if (!node->exists)
+		return ZNONODE;
+	if (!perm_ok(s, c, node->acl_ref, perm))
+		return ZNOAUTH;
+	if (version != -1 && version != node->version)
+		return ZBADVERSION;
+	return 0;
+}
+
 int prep_set_data(struct zstate *s, const struct caller *c, struct jute_reader *r, int64_t zxid,
 		  struct buf *rec)
 {
 	struct jr_set_data_request q;
 	if (jr_set_data_request_decode(r, &q))
 		return ZMARSHALLINGERROR;
-	int rc = prep_session_check(s, c);
+	struct pview node;
+	int rc = check_existing(s, c, q.path, ZPERM_WRITE, q.version, &node);
 	if (rc)
 		return rc;
-	if (q.path.len < 0)
-		return ZBADARGUMENTS; /* validatePath(null) throws IllegalArgumentException */
 	const char *p = (const char *)q.path.data;
 	size_t plen = (size_t)q.path.len;
-	if (!path_is_valid(p, plen))
-		return ZBADARGUMENTS;
-	struct pview node = pending_get(&s->pending, &s->tree, p, plen);
-	if (!node.exists)
-		return ZNONODE;
-	if (!perm_ok(s, c, node.acl_ref, ZPERM_WRITE))
-		return ZNOAUTH;
-	if (q.version != -1 && q.version != node.version)
-		return ZBADVERSION;
 	node.version = (int32_t)((uint32_t)node.version + 1u);
 	jute_put_strn(rec, p, plen);
 	jute_put_buffer(rec, q.data);
@@ -400,22 +414,12 @@ int prep_check(struct zstate *s, const struct caller *c, struct jute_reader *r, 
 	struct jr_check_version_request q;
 	if (jr_check_version_request_decode(r, &q))
 		return ZMARSHALLINGERROR;
-	int rc = prep_session_check(s, c);
+	struct pview node;
+	int rc = check_existing(s, c, q.path, ZPERM_READ, q.version, &node);
 	if (rc)
 		return rc;
-	if (q.path.len < 0)
-		return ZBADARGUMENTS; /* validatePath(null) throws IllegalArgumentException */
 	const char *p = (const char *)q.path.data;
 	size_t plen = (size_t)q.path.len;
-	if (!path_is_valid(p, plen))
-		return ZBADARGUMENTS;
-	struct pview node = pending_get(&s->pending, &s->tree, p, plen);
-	if (!node.exists)
-		return ZNONODE;
-	if (!perm_ok(s, c, node.acl_ref, ZPERM_READ))
-		return ZNOAUTH;
-	if (q.version != -1 && q.version != node.version)
-		return ZBADVERSION;
 	(void)zxid;
 	jute_put_strn(rec, p, plen);
 	jute_put_int(rec, (int32_t)((uint32_t)node.version + 1u));
