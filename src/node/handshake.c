@@ -70,6 +70,8 @@ static void reattach(struct node *n, struct node_conn *c, const struct jr_connec
 	s->conn_id = c->id;
 	s->timeout_ms = timeout;
 	session_touch(&n->st.sessions, s, now_ms);
+	if (n->role != NODE_STANDALONE)
+		ensemble_touched(n, s);
 	c->session_id = s->id;
 	c->state = CONN_OPEN;
 	c->st.est_ms = now_ms;
@@ -80,6 +82,10 @@ void handshake_frame(struct node *n, struct node_conn *c, const uint8_t *frame, 
 {
 	if (c->state == CONN_HANDSHAKE) {
 		hold_frame(c, frame, len, now_ms);
+		return;
+	}
+	if (n->role == NODE_LOOKING) {
+		conn_close_soon(n, c);  /* not serving: the client tries another server */
 		return;
 	}
 	struct jute_reader r;
@@ -104,6 +110,10 @@ void handshake_frame(struct node *n, struct node_conn *c, const uint8_t *frame, 
 	int64_t id = session_alloc_id(&n->st.sessions);
 	c->session_id = id;
 	c->state = CONN_HANDSHAKE;
+	if (node_is_learner(n)) {
+		ensemble_create_session(n, c, id, timeout);
+		return;
+	}
 	struct buf txn;
 	buf_init(&txn);
 	c->handshake_zxid = prep_create_session(&n->st, id, timeout, now_ms, &txn);

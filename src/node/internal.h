@@ -17,6 +17,9 @@ struct nreq {
 };
 
 enum { NREQ_CLOSE_AFTER = -1000 };  /* pseudo op: close once reached */
+/* nreq.zxid of a request a learner forwarded: it waits for its commit
+ * (or, for sync, the leader's SYNC) like an in-flight write. */
+#define NREQ_FORWARDED (-2)
 
 void conn_mark_dirty(struct node *n, struct node_conn *c);
 size_t frame_begin(struct buf *b);
@@ -35,6 +38,18 @@ void handshake_applied(struct node *n, struct node_conn *c, int64_t now_ms);
 void pipeline_frame(struct node *n, struct node_conn *c, const uint8_t *frame, size_t len, int64_t now_ms);
 void pipeline_submit(struct node *n, struct buf *txn, int64_t zxid, uint64_t owner);
 void nreq_free_list(struct nreq *r);
+struct nreq *pipeline_enqueue(struct node_conn *c, int32_t xid, int32_t op, int64_t zxid, const uint8_t *body,
+			      size_t len, int64_t now_ms);
+struct nreq *pipeline_dequeue(struct node_conn *c);
+void pipeline_drain(struct node *n, struct node_conn *c, int64_t now_ms);
+void pipeline_deliver(struct node *n, struct node_txn *t, uint64_t owner, int64_t now_ms);
+
+/* ensemble.c */
+void ensemble_forward(struct node *n, struct node_conn *c, int32_t xid, int32_t op, const uint8_t *body,
+		      size_t len, int64_t now_ms);
+void ensemble_create_session(struct node *n, struct node_conn *c, int64_t id, int32_t timeout);
+void ensemble_touched(struct node *n, const struct session *s);
+bool ensemble_expires_sessions(const struct node *n);
 
 /* reaper.c */
 void reaper_run(struct node *n, int64_t now_ms);

@@ -21,6 +21,8 @@ void node_init(struct node *n, const struct zconfig *cfg, int64_t now_ms)
 	n->st.notify_arg = n;
 	u64map_init(&n->conns);
 	u64map_init(&n->write_owner);
+	u64map_init(&n->handshaking);
+	u64map_init(&n->touched);
 	n->next_conn_id = 1;
 	n->next_container_check_ms = now_ms + cfg->container_check_ms;
 	n->stats.start_ms = now_ms;
@@ -49,6 +51,13 @@ void node_free(struct node *n)
 		conn_free(s->value);
 	u64map_free(&n->conns);
 	u64map_free(&n->write_owner);
+	u64map_free(&n->handshaking);
+	u64map_free(&n->touched);
+	for (struct node_fwd *f = node_take_forward(n); f;) {
+		struct node_fwd *next = f->next;
+		zfree(f);
+		f = next;
+	}
 	struct node_txn *t = n->inflight_head;
 	while (t) {
 		struct node_txn *next = t->next;
@@ -271,7 +280,7 @@ static void close_sessionless(struct node *n, int64_t now_ms)
 void node_tick(struct node *n, int64_t now_ms)
 {
 	struct session *s;
-	while ((s = session_next_expired(&n->st.sessions, now_ms))) {
+	while (ensemble_expires_sessions(n) && (s = session_next_expired(&n->st.sessions, now_ms))) {
 		struct buf txn;
 		buf_init(&txn);
 		int64_t zxid = prep_close_session(&n->st, s->id, 0, now_ms, &txn);
@@ -279,7 +288,8 @@ void node_tick(struct node *n, int64_t now_ms)
 	}
 	close_sessionless(n, now_ms);
 	if (now_ms >= n->next_container_check_ms) {
-		reaper_run(n, now_ms);
+		if (ensemble_expires_sessions(n))
+			reaper_run(n, now_ms);
 		n->next_container_check_ms = now_ms + n->cfg.container_check_ms;
 	}
 }

@@ -73,6 +73,22 @@ struct node_txn {
 	struct node_txn *next;
 };
 
+/* The node's part in an ensemble (node/ensemble.c). Standalone is the
+ * default and an ensemble of one. */
+enum node_role { NODE_STANDALONE = 0, NODE_LOOKING, NODE_LEADING, NODE_FOLLOWING, NODE_OBSERVING };
+
+/* A client request a learner sends to the leader (REQUEST: session, cxid,
+ * type, body); the shell takes them with node_take_forward(). */
+struct node_fwd {
+	struct node_fwd *next;
+	int64_t session;
+	int32_t cxid;
+	int32_t type;
+	uint64_t conn;     /* sync: the connection to answer (node_sync_done) */
+	uint32_t len;
+	uint8_t body[];
+};
+
 struct server_stats {
 	uint64_t packets_received, packets_sent;
 	int64_t min_latency_ms, max_latency_ms, sum_latency_ms;
@@ -94,6 +110,11 @@ struct node {
 	struct server_stats stats;
 	struct buf reply_scratch;
 	bool fatal;                 /* a txn could not be applied: stop serving */
+	/* ensemble (node/ensemble.c) */
+	enum node_role role;
+	struct node_fwd *fwd_head, *fwd_tail;  /* learner: to forward, in order */
+	struct u64map handshaking;  /* learner: session id -> conn awaiting its createSession */
+	struct u64map touched;      /* learner: session id -> timeout, active since the last PING */
 };
 
 void node_init(struct node *n, const struct zconfig *cfg, int64_t now_ms);
@@ -121,5 +142,30 @@ void node_tick(struct node *n, int64_t now_ms);
 int64_t node_next_deadline(const struct node *n);
 
 int64_t node_last_zxid(const struct node *n);
+
+/* --- ensemble.c: the node inside a ZAB ensemble ------------------------
+ * Leader: writes are prepared here as in standalone; the shell hands each
+ * txn of node_take_persist() to the replication core (peer_submit, which
+ * must give it the same zxid) and calls node_commit() when it commits.
+ * Learner: client writes, session creation and sync go to the leader
+ * (node_take_forward); committed txns arrive through node_commit() and
+ * the one a local client waits for is answered. Reads are local always. */
+void node_set_role(struct node *n, enum node_role role, int64_t epoch, int64_t now_ms);
+bool node_is_learner(const struct node *n);
+/* A committed txn (or one replayed at load): apply it, answer its client. */
+int node_commit(struct node *n, int64_t zxid, const uint8_t *txn, size_t len, int64_t now_ms);
+/* Leader: a learner's forwarded REQUEST. */
+void node_forwarded(struct node *n, int64_t session, int32_t cxid, int32_t type, const uint8_t *body,
+		    size_t len, int64_t now_ms);
+/* Learner: requests to send to the leader, in order (free with zfree). */
+struct node_fwd *node_take_forward(struct node *n);
+/* Learner: the leader completed the sync forwarded for this connection. */
+void node_sync_done(struct node *n, uint64_t conn, int64_t now_ms);
+/* Learner: the touch table for a PING reply; leader: apply one. */
+void node_take_touches(struct node *n, struct buf *out);
+void node_apply_touches(struct node *n, const uint8_t *p, size_t len, int64_t now_ms);
+/* The state as the SNAP stream (§5.4.5 without the signature), and back. */
+void node_snapshot_stream(struct node *n, struct buf *out);
+int node_restore_stream(struct node *n, int64_t zxid, const uint8_t *p, size_t len, int64_t now_ms);
 
 #endif

@@ -28,8 +28,8 @@ void nreq_free_list(struct nreq *r)
 	}
 }
 
-static struct nreq *enqueue(struct node_conn *c, int32_t xid, int32_t op, int64_t zxid, const uint8_t *body,
-			    size_t len, int64_t now_ms)
+struct nreq *pipeline_enqueue(struct node_conn *c, int32_t xid, int32_t op, int64_t zxid, const uint8_t *body,
+			      size_t len, int64_t now_ms)
 {
 	struct nreq *r = zmalloc(sizeof(*r) + len);
 	r->next = NULL;
@@ -50,7 +50,7 @@ static struct nreq *enqueue(struct node_conn *c, int32_t xid, int32_t op, int64_
 	return r;
 }
 
-static struct nreq *dequeue(struct node_conn *c)
+struct nreq *pipeline_dequeue(struct node_conn *c)
 {
 	struct nreq *r = c->qhead;
 	if (r) {
@@ -158,10 +158,10 @@ static void run_now(struct node *n, struct node_conn *c, int32_t xid, int32_t op
 	conn_send_reply(n, c, xid, zxid, rc, reply, op, recv_ms, now_ms);
 }
 
-static void drain(struct node *n, struct node_conn *c, int64_t now_ms)
+void pipeline_drain(struct node *n, struct node_conn *c, int64_t now_ms)
 {
 	while (c->qhead && c->qhead->zxid == 0 && !c->dead) {
-		struct nreq *r = dequeue(c);
+		struct nreq *r = pipeline_dequeue(c);
 		run_now(n, c, r->xid, r->op, r->err, r->body, r->len, r->recv_ms, now_ms);
 		zfree(r);
 	}
@@ -181,6 +181,13 @@ void pipeline_frame(struct node *n, struct node_conn *c, const uint8_t *frame, s
 	if (!s || s->closing)
 		return;  /* the session is closing: ZooKeeper drops the request */
 	session_touch(&n->st.sessions, s, now_ms);
+	if (n->role != NODE_STANDALONE) {
+		ensemble_touched(n, s);
+		if (node_is_learner(n) && (is_client_write(op) || op == ZOP_SYNC)) {
+			ensemble_forward(n, c, xid, op, body, blen, now_ms);
+			return;
+		}
+	}
 	if (is_client_write(op)) {
 		struct buf txn;
 		buf_init(&txn);
@@ -191,15 +198,17 @@ void pipeline_frame(struct node *n, struct node_conn *c, const uint8_t *frame, s
 		if (zxid == 0) {
 			/* a write that made no txn: answered in order like a read */
 			buf_free(&txn);
+			if (n->role != NODE_STANDALONE)
+				n->st.last_prepared_zxid--;  /* the leader's zxids follow its proposals */
 			if (c->qhead)
-				enqueue(c, xid, op, 0, NULL, 0, now_ms)->err = PREP_NO_TXN_ERR;
+				pipeline_enqueue(c, xid, op, 0, NULL, 0, now_ms)->err = PREP_NO_TXN_ERR;
 			else
 				conn_send_reply(n, c, xid, n->st.last_applied_zxid, PREP_NO_TXN_ERR, NULL, op,
 						now_ms, now_ms);
 			return;
 		}
 		pipeline_submit(n, &txn, zxid, c->id);
-		enqueue(c, xid, op, zxid, NULL, 0, now_ms);
+		pipeline_enqueue(c, xid, op, zxid, NULL, 0, now_ms);
 		return;
 	}
 	int32_t err = 0;
@@ -207,7 +216,7 @@ void pipeline_frame(struct node *n, struct node_conn *c, const uint8_t *frame, s
 		err = auth_arrive(n, c, body, blen);
 	bool known = op == ZOP_PING || op == ZOP_AUTH || reads_handles(op);
 	if (c->qhead) {
-		struct nreq *r = enqueue(c, xid, op, 0, body, blen, now_ms);
+		struct nreq *r = pipeline_enqueue(c, xid, op, 0, body, blen, now_ms);
 		r->err = err;
 		if (!known || err)
 			c->stop_reading = true;  /* nothing after an Unimplemented or failed auth is read */
@@ -229,7 +238,7 @@ static void close_session_conns(struct node *n, int64_t session_id, uint64_t own
 	}
 }
 
-static void deliver(struct node *n, struct node_txn *t, uint64_t owner, int64_t now_ms)
+void pipeline_deliver(struct node *n, struct node_txn *t, uint64_t owner, int64_t now_ms)
 {
 	struct jr_txn_header h = {0};
 	struct jute_reader hr;
@@ -254,14 +263,14 @@ static void deliver(struct node *n, struct node_txn *t, uint64_t owner, int64_t 
 	}
 	if (!c->qhead || c->qhead->zxid != t->zxid)
 		return;
-	struct nreq *r = dequeue(c);
+	struct nreq *r = pipeline_dequeue(c);
 	conn_send_reply(n, c, r->xid, t->zxid, res.err, reply, r->op, r->recv_ms, now_ms);
 	zfree(r);
 	if (h.type == ZOP_CLOSE_SESSION) {
 		conn_close_soon(n, c);
 		return;
 	}
-	drain(n, c, now_ms);
+	pipeline_drain(n, c, now_ms);
 }
 
 void node_persisted(struct node *n, int64_t zxid, int64_t now_ms)
@@ -274,7 +283,7 @@ void node_persisted(struct node *n, int64_t zxid, int64_t now_ms)
 			n->inflight_tail = NULL;
 		n->n_inflight--;
 		uint64_t owner = (uint64_t)(uintptr_t)u64map_del(&n->write_owner, (uint64_t)t->zxid);
-		deliver(n, t, owner, now_ms);
+		pipeline_deliver(n, t, owner, now_ms);
 		buf_free(&t->bytes);
 		zfree(t);
 	}

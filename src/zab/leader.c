@@ -496,6 +496,8 @@ void zab_leader_on_packet(struct zab *z, uint64_t conn, uint64_t from, const uin
 	case ZAB_PING:
 		if (zxid)
 			on_ping_reply(z, h);
+		if (len > 0 && z->env.touch && !h->observer)
+			z->env.touch(z->env.ctx, h->sid, d, (size_t)len);
 		break;
 	default:
 		break;  /* REVALIDATE is the node's */

@@ -121,7 +121,7 @@ static void on_snap(struct zab *z, uint64_t zxid, const uint8_t *stream, size_t 
 {
 	/* The leader's whole state becomes ours, durably, before we go on: a
 	 * SNAP held only in memory is ZOOKEEPER-3642. */
-	if (z->env.restore(z->env.ctx, stream, n) != 0) {
+	if (z->env.restore(z->env.ctx, zxid, stream, n) != 0) {
 		zab_lost(z, "bad snapshot stream");
 		return;
 	}
@@ -319,8 +319,14 @@ static void on_broadcast(struct zab *z, int type, uint64_t zxid, const uint8_t *
 		on_uptodate(z);
 		break;
 	case ZAB_PING: {
+		struct buf touches;
+		buf_init(&touches);
+		if (z->env.ping_data)
+			z->env.ping_data(z->env.ctx, &touches);
 		uint8_t none = 0;
-		zab_send_packet(z, F->conn, ZAB_PING, zxid, &none, 0);
+		zab_send_packet(z, F->conn, ZAB_PING, zxid, touches.len ? touches.data : &none,
+				(int32_t)touches.len);
+		buf_free(&touches);
 		break;
 	}
 	case ZAB_SYNC:

@@ -189,7 +189,7 @@ struct reload_ctx {
 static void reload_snap(void *arg, uint64_t zxid, const uint8_t *p, size_t n)
 {
 	struct reload_ctx *rc = arg;
-	if (rc->z->env.restore(rc->z->env.ctx, p, n) != 0)
+	if (rc->z->env.restore(rc->z->env.ctx, zxid, p, n) != 0)
 		rc->err = -1;
 	rc->z->last_applied = rc->z->last_logged = rc->z->log_base = zxid;
 }

@@ -142,13 +142,20 @@ struct zab_env {
 	 * load, as ZooKeeper replays its whole log). */
 	void (*apply)(void *ctx, uint64_t zxid, const uint8_t *p, size_t n);
 	void (*snapshot)(void *ctx, struct buf *out);
-	/* Replace the application state; n == 0 means the empty state. */
-	int (*restore)(void *ctx, const uint8_t *p, size_t n);
+	/* Replace the application state with a snapshot taken at `zxid`;
+	 * n == 0 means the empty state. */
+	int (*restore)(void *ctx, uint64_t zxid, const uint8_t *p, size_t n);
 	/* Leader: a forwarded client write (REQUEST data after the 16-byte
 	 * header: session, cxid, type); the node layer preps it and calls
 	 * peer_submit(). */
 	void (*request)(void *ctx, uint64_t from_sid, int64_t session, int32_t cxid, int32_t type,
 			const uint8_t *body, size_t n);
+	/* Optional. Learner: the data of a PING reply — ZooKeeper's touch
+	 * table, {long session, int timeout} per session active since the
+	 * previous PING (Learner.ping). Leader: such data arrived from a
+	 * learner (LearnerHandler touches each session). */
+	void (*ping_data)(void *ctx, struct buf *out);
+	void (*touch)(void *ctx, uint64_t from_sid, const uint8_t *p, size_t n);
 	/* A client sync issued with peer_sync(token) is complete. */
 	void (*sync_done)(void *ctx, uint64_t token);
 	/* A short line for traces (role changes, sync decisions). */

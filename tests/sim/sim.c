@@ -154,8 +154,9 @@ static void env_snapshot(void *ctx, struct buf *out)
 	app_snapshot(&nd->app, out);
 }
 
-static int env_restore(void *ctx, const uint8_t *p, size_t n)
+static int env_restore(void *ctx, uint64_t zxid, const uint8_t *p, size_t n)
 {
+	(void)zxid;
 	struct sim_node *nd = ctx;
 	nd->n_cand = 0;
 	return app_restore(&nd->app, p, n);

@@ -1,0 +1,281 @@
+/* ensemble.c: the node as a member of a ZAB ensemble (see node.h).
+ *
+ * The replication core (peer/, zab/) decides what is committed; this file
+ * is the node's side of it, which is ZooKeeper's split between the leader's
+ * PrepRequestProcessor and every server's CommitProcessor/FinalRequest-
+ * Processor:
+ *   leader   — prepares every write (its own clients' and the learners'
+ *              forwarded REQUESTs) exactly as standalone does; the shell
+ *              proposes each txn and node_commit() applies it on commit.
+ *   learner  — never prepares: a client write (and createSession, and
+ *              sync) is forwarded and waits in its connection's queue as an
+ *              in-flight write; the committed txn that carries its session
+ *              and cxid answers it. Reads stay local.
+ * Sessions: the leader's table alone expires sessions; learners report
+ * their clients' activity in PING replies (the touch table), which the
+ * leader applies as touches (§5.4.6, §5.5). */
+#include <string.h>
+
+#include "base/zalloc.h"
+#include "base/zassert.h"
+#include "jute/proto.h"
+#include "jute/records.h"
+#include "node/internal.h"
+#include "node/restore.h"
+#include "request/apply.h"
+#include "request/prep.h"
+
+#define ZXID_OF(epoch, counter) ((int64_t)(((uint64_t)(epoch) << 32) | (uint32_t)(counter)))
+
+bool node_is_learner(const struct node *n)
+{
+	return n->role == NODE_FOLLOWING || n->role == NODE_OBSERVING;
+}
+
+bool ensemble_expires_sessions(const struct node *n)
+{
+	return n->role == NODE_STANDALONE || n->role == NODE_LEADING;
+}
+
+static bool serving(enum node_role r)
+{
+	return r == NODE_LEADING || r == NODE_FOLLOWING || r == NODE_OBSERVING;
+}
+
+static void drop_forwards(struct node *n)
+{
+	struct node_fwd *f = n->fwd_head;
+	while (f) {
+		struct node_fwd *next = f->next;
+		zfree(f);
+		f = next;
+	}
+	n->fwd_head = n->fwd_tail = NULL;
+}
+
+/* Prepared but uncommitted txns die with the role: the state is rebuilt
+ * from what the ensemble committed. */
+static void drop_inflight(struct node *n)
+{
+	struct node_txn *t = n->inflight_head;
+	while (t) {
+		struct node_txn *next = t->next;
+		buf_free(&t->bytes);
+		zfree(t);
+		t = next;
+	}
+	n->inflight_head = n->inflight_tail = n->persist_next = NULL;
+	n->n_inflight = 0;
+	u64map_free(&n->write_owner);
+	u64map_init(&n->write_owner);
+	pending_free(&n->st.pending, &n->st.tree);
+	pending_init(&n->st.pending);
+	n->st.last_prepared_zxid = n->st.last_applied_zxid;
+}
+
+void node_set_role(struct node *n, enum node_role role, int64_t epoch, int64_t now_ms)
+{
+	(void)now_ms;
+	enum node_role old = n->role;
+	if (old == role && role != NODE_LEADING)
+		return;
+	/* Clients of a server that stops serving are disconnected and find
+	 * another server, as ZooKeeper does when its server shuts down. */
+	if (old != role && (serving(old) || role == NODE_LOOKING)) {
+		size_t pos = 0;
+		struct u64map_slot *s;
+		while ((s = u64map_next(&n->conns, &pos)))
+			conn_close_soon(n, s->value);
+	}
+	n->role = role;
+	drop_forwards(n);
+	drop_inflight(n);
+	u64map_free(&n->handshaking);
+	u64map_init(&n->handshaking);
+	u64map_free(&n->touched);
+	u64map_init(&n->touched);
+	if (role == NODE_LEADING) {
+		/* the leader's proposals of this epoch start at counter 1 */
+		zassert(n->st.last_applied_zxid <= ZXID_OF(epoch, 0));
+		n->st.last_prepared_zxid = ZXID_OF(epoch, 0);
+	}
+}
+
+void ensemble_touched(struct node *n, const struct session *s)
+{
+	if (node_is_learner(n))
+		u64map_put(&n->touched, (uint64_t)s->id, (void *)(uintptr_t)(uint32_t)s->timeout_ms);
+}
+
+static void push_forward(struct node *n, int64_t session, int32_t cxid, int32_t type, const uint8_t *body,
+			 size_t len)
+{
+	struct node_fwd *f = zmalloc(sizeof(*f) + len);
+	f->next = NULL;
+	f->session = session;
+	f->cxid = cxid;
+	f->type = type;
+	f->len = (uint32_t)len;
+	f->conn = 0;
+	if (len)
+		memcpy(f->body, body, len);
+	if (n->fwd_tail)
+		n->fwd_tail->next = f;
+	else
+		n->fwd_head = f;
+	n->fwd_tail = f;
+}
+
+void ensemble_forward(struct node *n, struct node_conn *c, int32_t xid, int32_t op, const uint8_t *body,
+		      size_t len, int64_t now_ms)
+{
+	if (op == ZOP_SYNC) {
+		/* answered when the leader's SYNC comes back (node_sync_done);
+		 * its body is kept for the SyncResponse */
+		pipeline_enqueue(c, xid, op, NREQ_FORWARDED, body, len, now_ms);
+		push_forward(n, c->session_id, xid, op, NULL, (size_t)0);
+		n->fwd_tail->conn = c->id;
+		return;
+	}
+	pipeline_enqueue(c, xid, op, NREQ_FORWARDED, NULL, 0, now_ms);
+	push_forward(n, c->session_id, xid, op, body, len);
+}
+
+/* Learner handshake: a new session is created by the leader. */
+void ensemble_create_session(struct node *n, struct node_conn *c, int64_t id, int32_t timeout)
+{
+	uint32_t t = (uint32_t)timeout;
+	uint8_t body[4] = {(uint8_t)(t >> 24), (uint8_t)(t >> 16), (uint8_t)(t >> 8), (uint8_t)t};
+	c->handshake_zxid = NREQ_FORWARDED;
+	u64map_put(&n->handshaking, (uint64_t)id, (void *)(uintptr_t)c->id);
+	push_forward(n, id, 0, ZOP_CREATE_SESSION, body, sizeof body);
+}
+
+struct node_fwd *node_take_forward(struct node *n)
+{
+	struct node_fwd *f = n->fwd_head;
+	n->fwd_head = n->fwd_tail = NULL;
+	return f;
+}
+
+void node_sync_done(struct node *n, uint64_t conn, int64_t now_ms)
+{
+	struct node_conn *c = node_conn_get(n, conn);
+	if (!c || c->dead || !c->qhead || c->qhead->op != ZOP_SYNC || c->qhead->zxid != NREQ_FORWARDED)
+		return;
+	struct nreq *r = pipeline_dequeue(c);
+	struct jute_reader rd;
+	jute_reader_init(&rd, r->body, r->len, n->cfg.max_buffer, NULL);
+	struct jr_sync_request q;
+	struct buf *reply = &n->reply_scratch;
+	reply->len = 0;
+	int32_t err = 0;
+	if (jr_sync_request_decode(&rd, &q))
+		err = ZMARSHALLINGERROR;
+	else
+		jute_put_strn(reply, (const char *)q.path.data, q.path.len < 0 ? 0 : (size_t)q.path.len);
+	conn_send_reply(n, c, r->xid, n->st.last_applied_zxid, err, reply, r->op, r->recv_ms, now_ms);
+	zfree(r);
+	pipeline_drain(n, c, now_ms);
+}
+
+/* Learner: which local connection, if any, waits for this txn. */
+static uint64_t learner_owner(struct node *n, const struct jr_txn_header *h, int64_t zxid)
+{
+	if (h->type == ZOP_CREATE_SESSION) {
+		uint64_t id = (uint64_t)(uintptr_t)u64map_del(&n->handshaking, (uint64_t)h->client_id);
+		struct node_conn *c = id ? node_conn_get(n, id) : NULL;
+		if (c && c->state == CONN_HANDSHAKE && c->handshake_zxid == NREQ_FORWARDED)
+			c->handshake_zxid = zxid;
+		return id;
+	}
+	struct session *s = session_get(&n->st.sessions, h->client_id);
+	struct node_conn *c = s && s->conn_id ? node_conn_get(n, s->conn_id) : NULL;
+	if (!c)
+		return 0;
+	if (c->qhead && c->qhead->zxid == NREQ_FORWARDED && c->qhead->xid == h->cxid &&
+	    c->qhead->op != ZOP_SYNC)
+		c->qhead->zxid = zxid;
+	return c->id;
+}
+
+int node_commit(struct node *n, int64_t zxid, const uint8_t *txn, size_t len, int64_t now_ms)
+{
+	if (n->fatal)
+		return -1;
+	if (n->inflight_head) {
+		/* the leader committing what it prepared, in order */
+		if (n->inflight_head->zxid != zxid) {
+			n->fatal = true;
+			return -1;
+		}
+		node_persisted(n, zxid, now_ms);
+		return n->fatal ? -1 : 0;
+	}
+	struct jr_txn_header h = {0};
+	struct jute_reader hr;
+	jute_reader_init(&hr, txn, len, INT32_MAX, NULL);
+	if (jr_txn_header_decode(&hr, &h) || h.zxid != zxid) {
+		n->fatal = true;
+		return -1;
+	}
+	uint64_t owner = node_is_learner(n) ? learner_owner(n, &h, zxid) : 0;
+	struct node_txn t = {.zxid = zxid, .bytes = {(uint8_t *)txn, len, len}, .next = NULL};
+	pipeline_deliver(n, &t, owner, now_ms);
+	if (n->st.last_prepared_zxid < n->st.last_applied_zxid)
+		n->st.last_prepared_zxid = n->st.last_applied_zxid;
+	return n->fatal ? -1 : 0;
+}
+
+void node_forwarded(struct node *n, int64_t session, int32_t cxid, int32_t type, const uint8_t *body,
+		    size_t len, int64_t now_ms)
+{
+	if (n->role != NODE_LEADING)
+		return;
+	struct buf txn;
+	buf_init(&txn);
+	int64_t zxid = 0;
+	struct session *s = session_get(&n->st.sessions, session);
+	if (s)
+		session_touch(&n->st.sessions, s, now_ms);
+	if (type == ZOP_CREATE_SESSION) {
+		int32_t timeout = len >= 4 ? (int32_t)be32_get(body) : n->cfg.min_session_timeout_ms;
+		zxid = prep_create_session(&n->st, session, timeout, now_ms, &txn);
+	} else if (type == ZOP_CLOSE_SESSION) {
+		zxid = prep_close_session(&n->st, session, cxid, now_ms, &txn);
+	} else if (zk_op_is_write(type)) {
+		bool null_watch = false;
+		/* TODO(auth): the REQUEST's authinfo is not carried yet, so a
+		 * learner's client is checked as world/anyone on the leader */
+		struct caller who = {session, 0, NULL, 0, &null_watch};
+		zxid = prep_write(&n->st, &who, cxid, type, body, len, now_ms, &txn);
+		if (zxid == 0)
+			n->st.last_prepared_zxid--;
+	}
+	if (zxid == 0) {
+		buf_free(&txn);
+		return;
+	}
+	pipeline_submit(n, &txn, zxid, 0);
+}
+
+void node_take_touches(struct node *n, struct buf *out)
+{
+	size_t pos = 0;
+	struct u64map_slot *s;
+	while ((s = u64map_next(&n->touched, &pos))) {
+		jute_put_long(out, (int64_t)s->key);
+		jute_put_int(out, (int32_t)(uint32_t)(uintptr_t)s->value);
+	}
+	u64map_free(&n->touched);
+	u64map_init(&n->touched);
+}
+
+void node_apply_touches(struct node *n, const uint8_t *p, size_t len, int64_t now_ms)
+{
+	for (size_t off = 0; off + 12 <= len; off += 12) {
+		struct session *s = session_get(&n->st.sessions, (int64_t)be64_get(p + off));
+		if (s && !s->closing)
+			session_touch(&n->st.sessions, s, now_ms);
+	}
+}
