@@ -24,6 +24,7 @@
 #include "node/restore.h"
 #include "request/apply.h"
 #include "request/prep.h"
+#include "tree/acl.h"
 
 #define ZXID_OF(epoch, counter) ((int64_t)(((uint64_t)(epoch) << 32) | (uint32_t)(counter)))
 
@@ -107,18 +108,34 @@ void ensemble_touched(struct node *n, const struct session *s)
 		u64map_put(&n->touched, (uint64_t)s->id, (void *)(uintptr_t)(uint32_t)s->timeout_ms);
 }
 
-static void push_forward(struct node *n, int64_t session, int32_t cxid, int32_t type, const uint8_t *body,
-			 size_t len)
+/* The connection's ids as the REQUEST's authinfo: vector<Id>. */
+static void put_ids(struct buf *b, const struct node_conn *c)
 {
-	struct node_fwd *f = zmalloc(sizeof(*f) + len);
+	jute_put_int(b, c ? (int32_t)c->n_ids : 0);
+	for (size_t i = 0; c && i < c->n_ids; i++) {
+		jute_put_cstr(b, c->ids[i].scheme);
+		jute_put_cstr(b, c->ids[i].id);
+	}
+}
+
+static void push_forward(struct node *n, const struct node_conn *c, int64_t session, int32_t cxid,
+			 int32_t type, const uint8_t *body, size_t len)
+{
+	struct buf ids;
+	buf_init(&ids);
+	put_ids(&ids, c);
+	struct node_fwd *f = zmalloc(sizeof(*f) + len + ids.len);
 	f->next = NULL;
 	f->session = session;
 	f->cxid = cxid;
 	f->type = type;
 	f->len = (uint32_t)len;
+	f->auth_len = (uint32_t)ids.len;
 	f->conn = 0;
 	if (len)
 		memcpy(f->body, body, len);
+	memcpy(f->body + len, ids.data, ids.len);
+	buf_free(&ids);
 	if (n->fwd_tail)
 		n->fwd_tail->next = f;
 	else
@@ -133,12 +150,12 @@ void ensemble_forward(struct node *n, struct node_conn *c, int32_t xid, int32_t 
 		/* answered when the leader's SYNC comes back (node_sync_done);
 		 * its body is kept for the SyncResponse */
 		pipeline_enqueue(c, xid, op, NREQ_FORWARDED, body, len, now_ms);
-		push_forward(n, c->session_id, xid, op, NULL, (size_t)0);
+		push_forward(n, c, c->session_id, xid, op, NULL, (size_t)0);
 		n->fwd_tail->conn = c->id;
 		return;
 	}
 	pipeline_enqueue(c, xid, op, NREQ_FORWARDED, NULL, 0, now_ms);
-	push_forward(n, c->session_id, xid, op, body, len);
+	push_forward(n, c, c->session_id, xid, op, body, len);
 }
 
 /* Learner handshake: a new session is created by the leader. */
@@ -148,7 +165,7 @@ void ensemble_create_session(struct node *n, struct node_conn *c, int64_t id, in
 	uint8_t body[4] = {(uint8_t)(t >> 24), (uint8_t)(t >> 16), (uint8_t)(t >> 8), (uint8_t)t};
 	c->handshake_zxid = NREQ_FORWARDED;
 	u64map_put(&n->handshaking, (uint64_t)id, (void *)(uintptr_t)c->id);
-	push_forward(n, id, 0, ZOP_CREATE_SESSION, body, sizeof body);
+	push_forward(n, c, id, 0, ZOP_CREATE_SESSION, body, sizeof body);
 }
 
 struct node_fwd *node_take_forward(struct node *n)
@@ -227,8 +244,38 @@ int node_commit(struct node *n, int64_t zxid, const uint8_t *txn, size_t len, in
 	return n->fatal ? -1 : 0;
 }
 
+/* A REQUEST's authinfo as the caller's ids (strings in the arena). */
+static size_t read_ids(struct node *n, const uint8_t *auth, size_t auth_len, struct arena *a,
+		       struct auth_id **out)
+{
+	*out = NULL;
+	if (!auth || auth_len < 4)
+		return 0;
+	struct jute_reader r;
+	jute_reader_init(&r, auth, auth_len, n->cfg.max_buffer, a);
+	int32_t count = jute_get_count(&r, 8);
+	if (count <= 0)
+		return 0;
+	struct auth_id *ids = arena_alloc(a, (size_t)count * sizeof(*ids));
+	size_t k = 0;
+	for (int32_t i = 0; i < count && r.err == JUTE_OK; i++) {
+		struct jute_bytes sc = jute_get_ustring(&r), id = jute_get_ustring(&r);
+		if (r.err != JUTE_OK || sc.len < 0 || id.len < 0)
+			break;
+		char *s = arena_alloc(a, (size_t)sc.len + (size_t)id.len + 2);
+		memcpy(s, sc.data, (size_t)sc.len);
+		s[sc.len] = '\0';
+		memcpy(s + sc.len + 1, id.data, (size_t)id.len);
+		s[sc.len + 1 + id.len] = '\0';
+		ids[k] = (struct auth_id){s, s + sc.len + 1, acl_java_id_hash(s, s + sc.len + 1), (uint32_t)k};
+		k++;
+	}
+	*out = ids;
+	return k;
+}
+
 void node_forwarded(struct node *n, int64_t session, int32_t cxid, int32_t type, const uint8_t *body,
-		    size_t len, int64_t now_ms)
+		    size_t len, const uint8_t *auth, size_t auth_len, int64_t now_ms)
 {
 	if (n->role != NODE_LEADING)
 		return;
@@ -245,10 +292,13 @@ void node_forwarded(struct node *n, int64_t session, int32_t cxid, int32_t type,
 		zxid = prep_close_session(&n->st, session, cxid, now_ms, &txn);
 	} else if (zk_op_is_write(type)) {
 		bool null_watch = false;
-		/* TODO(auth): the REQUEST's authinfo is not carried yet, so a
-		 * learner's client is checked as world/anyone on the leader */
-		struct caller who = {session, 0, NULL, 0, &null_watch};
+		struct arena a;
+		arena_init(&a);
+		struct auth_id *ids;
+		size_t n_ids = read_ids(n, auth, auth_len, &a, &ids);
+		struct caller who = {session, 0, ids, n_ids, &null_watch};
 		zxid = prep_write(&n->st, &who, cxid, type, body, len, now_ms, &txn);
+		arena_free(&a);
 		if (zxid == 0)
 			n->st.last_prepared_zxid--;
 	}

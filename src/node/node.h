@@ -86,7 +86,8 @@ struct node_fwd {
 	int32_t type;
 	uint64_t conn;     /* sync: the connection to answer (node_sync_done) */
 	uint32_t len;
-	uint8_t body[];
+	uint32_t auth_len; /* the client's ids as a jute vector<Id>, after the body */
+	uint8_t body[];    /* len bytes of request body, then auth_len bytes */
 };
 
 struct server_stats {
@@ -155,8 +156,9 @@ bool node_is_learner(const struct node *n);
 /* A committed txn (or one replayed at load): apply it, answer its client. */
 int node_commit(struct node *n, int64_t zxid, const uint8_t *txn, size_t len, int64_t now_ms);
 /* Leader: a learner's forwarded REQUEST. */
+/* auth: the REQUEST's authinfo, a jute vector<Id> (NULL or -1: none). */
 void node_forwarded(struct node *n, int64_t session, int32_t cxid, int32_t type, const uint8_t *body,
-		    size_t len, int64_t now_ms);
+		    size_t len, const uint8_t *auth, size_t auth_len, int64_t now_ms);
 /* Learner: requests to send to the leader, in order (free with zfree). */
 struct node_fwd *node_take_forward(struct node *n);
 /* Learner: the leader completed the sync forwarded for this connection. */

@@ -198,12 +198,12 @@ int peer_submit(struct peer *p, const uint8_t *txn, size_t n, uint64_t *zxid, ui
 }
 
 int peer_forward(struct peer *p, int64_t session, int32_t cxid, int32_t type,
-		 const uint8_t *body, size_t n, uint64_t now_ms)
+		 const uint8_t *body, size_t n, const uint8_t *auth, size_t auth_len, uint64_t now_ms)
 {
 	if (p->z.dead || (p->z.role != ZAB_FOLLOWING && p->z.role != ZAB_OBSERVING))
 		return -1;
 	p->z.now_ms = now_ms;
-	int rc = zab_learner_forward(&p->z, session, cxid, type, body, n);
+	int rc = zab_learner_forward(&p->z, session, cxid, type, body, n, auth, auth_len);
 	after_event(p, now_ms);
 	return rc;
 }

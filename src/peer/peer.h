@@ -62,7 +62,7 @@ void peer_on_tick(struct peer *p, uint64_t now_ms);
 int peer_submit(struct peer *p, const uint8_t *txn, size_t n, uint64_t *zxid, uint64_t now_ms);
 /* Follower, serving: forward a client write to the leader as REQUEST. */
 int peer_forward(struct peer *p, int64_t session, int32_t cxid, int32_t type,
-		 const uint8_t *body, size_t n, uint64_t now_ms);
+		 const uint8_t *body, size_t n, const uint8_t *auth, size_t auth_len, uint64_t now_ms);
 /* Client sync: env->sync_done(token) once the leader's pipeline at the time
  * of the call has reached us. -1 if not serving. */
 int peer_sync(struct peer *p, uint64_t token, uint64_t now_ms);

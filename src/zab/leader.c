@@ -444,7 +444,8 @@ static void on_ping_reply(struct zab *z, struct zab_learner_handler *h)
 	}
 }
 
-static void on_request(struct zab *z, struct zab_learner_handler *h, const uint8_t *d, int32_t len)
+static void on_request(struct zab *z, struct zab_learner_handler *h, const uint8_t *d, int32_t len,
+		       const uint8_t *auth, size_t auth_len)
 {
 	if (!z->L.established || len < 16 || h->st != LH_ACTIVE)
 		return;
@@ -456,7 +457,8 @@ static void on_request(struct zab *z, struct zab_learner_handler *h, const uint8
 		return;
 	}
 	if (z->env.request)
-		z->env.request(z->env.ctx, h->sid, session, cxid, type, d + 16, (size_t)len - 16);
+		z->env.request(z->env.ctx, h->sid, session, cxid, type, d + 16, (size_t)len - 16, auth,
+			       auth_len);
 }
 
 void zab_leader_on_packet(struct zab *z, uint64_t conn, uint64_t from, const uint8_t *p, size_t n)
@@ -490,9 +492,12 @@ void zab_leader_on_packet(struct zab *z, uint64_t conn, uint64_t from, const uin
 	case ZAB_ACK:
 		on_ack(z, h, zxid);
 		break;
-	case ZAB_REQUEST:
-		on_request(z, h, d, len);
+	case ZAB_REQUEST: {
+		/* the authinfo vector follows the data buffer */
+		size_t at = 16 + (len > 0 ? (size_t)len : 0);
+		on_request(z, h, d, len, p + at, used > at ? used - at : 0);
 		break;
+	}
 	case ZAB_PING:
 		if (zxid)
 			on_ping_reply(z, h);

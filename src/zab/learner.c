@@ -396,7 +396,7 @@ void zab_learner_on_tick(struct zab *z)
 }
 
 int zab_learner_forward(struct zab *z, int64_t session, int32_t cxid, int32_t type,
-			const uint8_t *body, size_t n)
+			const uint8_t *body, size_t n, const uint8_t *auth, size_t auth_len)
 {
 	struct zab_learner *F = &z->F;
 	if (F->st != LR_SERVING || z->dead)
@@ -406,7 +406,19 @@ int zab_learner_forward(struct zab *z, int64_t session, int32_t cxid, int32_t ty
 	struct jr_quorum_request_header h = {.session_id = session, .cxid = cxid, .type = type};
 	jr_quorum_request_header_encode(&b, &h);
 	buf_put(&b, body, n);
-	zab_send_packet(z, F->conn, ZAB_REQUEST, (uint64_t)-1, b.data, (int32_t)b.len);
+	/* Java's leader checks ACLs against these ids (a null list fails its
+	 * checks with MarshallingError), so the packet is built here */
+	struct buf pk;
+	buf_init(&pk);
+	jute_put_int(&pk, ZAB_REQUEST);
+	jute_put_long(&pk, -1);
+	jute_put_buffer(&pk, (struct jute_bytes){b.data, (int32_t)b.len});
+	if (auth && auth_len >= 4)
+		buf_put(&pk, auth, auth_len);
+	else
+		jute_put_int(&pk, -1);
+	z->env.send(z->env.ctx, F->conn, pk.data, pk.len);
+	buf_free(&pk);
 	buf_free(&b);
 	return 0;
 }
@@ -424,7 +436,7 @@ int zab_learner_sync(struct zab *z, uint64_t token)
 	struct buf body;
 	buf_init(&body);
 	jute_put_cstr(&body, "/");
-	int rc = zab_learner_forward(z, 0, 0, ZOP_SYNC, body.data, body.len);
+	int rc = zab_learner_forward(z, 0, 0, ZOP_SYNC, body.data, body.len, NULL, 0);
 	buf_free(&body);
 	return rc;
 }

@@ -146,10 +146,12 @@ struct zab_env {
 	 * n == 0 means the empty state. */
 	int (*restore)(void *ctx, uint64_t zxid, const uint8_t *p, size_t n);
 	/* Leader: a forwarded client write (REQUEST data after the 16-byte
-	 * header: session, cxid, type); the node layer preps it and calls
-	 * peer_submit(). */
+	 * header: session, cxid, type) and the packet's authinfo, the raw
+	 * jute vector<Id> (int count, then {ustring scheme, ustring id}; count
+	 * -1 = null) of the client's identities; the node layer preps it and
+	 * calls peer_submit(). */
 	void (*request)(void *ctx, uint64_t from_sid, int64_t session, int32_t cxid, int32_t type,
-			const uint8_t *body, size_t n);
+			const uint8_t *body, size_t n, const uint8_t *auth, size_t auth_len);
 	/* Optional. Learner: the data of a PING reply — ZooKeeper's touch
 	 * table, {long session, int timeout} per session active since the
 	 * previous PING (Learner.ping). Leader: such data arrived from a
@@ -358,8 +360,9 @@ void zab_learner_on_packet(struct zab *z, uint64_t conn, const uint8_t *p, size_
 void zab_learner_on_disconnect(struct zab *z, uint64_t conn);
 void zab_learner_on_persisted(struct zab *z);
 void zab_learner_on_tick(struct zab *z);
+/* auth: the raw vector<Id> for the packet's authinfo (NULL = null vector). */
 int zab_learner_forward(struct zab *z, int64_t session, int32_t cxid, int32_t type,
-			const uint8_t *body, size_t n);
+			const uint8_t *body, size_t n, const uint8_t *auth, size_t auth_len);
 int zab_learner_sync(struct zab *z, uint64_t token);
 void zab_learner_stop(struct zab *z);
 

@@ -163,9 +163,11 @@ static int env_restore(void *ctx, uint64_t zxid, const uint8_t *p, size_t n)
 }
 
 static void env_request(void *ctx, uint64_t from, int64_t session, int32_t cxid, int32_t type,
-			const uint8_t *body, size_t n)
+			const uint8_t *body, size_t n, const uint8_t *auth, size_t auth_len)
 {
 	struct sim_node *nd = ctx;
+	(void)auth;
+	(void)auth_len;
 	/* Prep runs as its own step, like ZooKeeper's PrepRequestProcessor. */
 	uint8_t *copy = zmalloc(n ? n : 1);
 	memcpy(copy, body, n);
@@ -338,7 +340,7 @@ int sim_submit(struct sim *s, int i, const struct sim_txn *t)
 		return -1;
 	if (nd->peer.z.role == ZAB_LEADING)
 		return peer_submit(&nd->peer, b, sizeof b, NULL, s->now);
-	return peer_forward(&nd->peer, t->client, (int32_t)t->opid, 5, b, sizeof b, s->now);
+	return peer_forward(&nd->peer, t->client, (int32_t)t->opid, 5, b, sizeof b, NULL, 0, s->now);
 }
 
 static void dispatch(struct sim *s, struct sim_ev *ev)

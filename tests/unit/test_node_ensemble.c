@@ -122,7 +122,8 @@ static int forward_all(struct fx *f, int64_t now, uint64_t *sync_conns, int *n_s
 			assert_non_null(sync_conns);
 			sync_conns[(*n_syncs)++] = fw->conn;
 		} else {
-			node_forwarded(&f->L.n, fw->session, fw->cxid, fw->type, fw->body, fw->len, now);
+			node_forwarded(&f->L.n, fw->session, fw->cxid, fw->type, fw->body, fw->len,
+				       fw->body + fw->len, fw->auth_len, now);
 		}
 		zfree(fw);
 		fw = next;
@@ -336,7 +337,7 @@ static void test_leader_spends_no_zxid_without_txn(void **state)
 	jute_put_int(&body, -1);
 	jute_put_bool(&body, true);
 	jute_put_int(&body, -1);
-	node_forwarded(&f->L.n, sid, 9, ZOP_MULTI, body.data, body.len, T0 + 3);
+	node_forwarded(&f->L.n, sid, 9, ZOP_MULTI, body.data, body.len, NULL, 0, T0 + 3);
 	assert_null(node_take_persist(&f->L.n));
 	assert_int_equal(f->L.n.st.last_prepared_zxid, before);
 	buf_free(&body);
