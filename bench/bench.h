@@ -37,9 +37,19 @@ enum zb_phase {
 	ZB_PH_EXIT,
 };
 
-struct zb_config {
+/* Servers the sessions go to: session i starts on servers[i % nservers]
+ * (--servers h:p,h:p,... or the single --host/--port). */
+#define ZB_MAX_SERVERS 16
+struct zb_server {
 	const char *host;
 	int port;
+};
+
+struct zb_config {
+	const char *host;     /* servers[0], for the setup session */
+	int port;
+	struct zb_server servers[ZB_MAX_SERVERS];
+	int nservers;
 	int threads;
 	int sessions;         /* total, spread over the threads */
 	int window;           /* outstanding requests per session */
@@ -56,6 +66,8 @@ struct zb_config {
 	pid_t server_pid;
 	bool zk_client;       /* drive libzookeeper_mt instead of our codec */
 	int session_timeout_ms;
+	int reconnect_ms;     /* if > 0: a session lost while loading opens a new
+			       * one on the next server after this many ms */
 	bool quiet;
 };
 
@@ -90,6 +102,10 @@ struct zb_stats {
 	uint64_t populated;   /* creates done by populate (incl. NodeExists) */
 	uint64_t pop_errors;
 	uint64_t outside;     /* replies outside MEASURE (warmup, drain) */
+	uint64_t reconnects;  /* sessions reopened after a loss (--reconnect) */
+	uint64_t first_ok_after_ns; /* --reconnect: the first OK reply after the first
+				     * loss, as zb_now_ns(); 0 if none */
+	uint64_t first_loss_ns;     /* the first lost connection while loading */
 	struct zb_hist hist;
 };
 void zb_stats_error(struct zb_stats *s, int code);
@@ -107,6 +123,7 @@ struct zb_shared {
 	atomic_int populated_thr; /* workers done with populate */
 	atomic_int idle_thr;      /* workers idle with max_ops spent */
 	atomic_int drained_thr;   /* workers done draining */
+	_Atomic int stop;         /* SIGTERM/SIGINT: end the measured window now */
 };
 
 uint64_t zb_now_ns(void);

@@ -96,6 +96,12 @@ void zb_stats_merge(struct zb_stats *into, const struct zb_stats *from)
 	into->populated += from->populated;
 	into->pop_errors += from->pop_errors;
 	into->outside += from->outside;
+	into->reconnects += from->reconnects;
+	if (from->first_loss_ns && (!into->first_loss_ns || from->first_loss_ns < into->first_loss_ns))
+		into->first_loss_ns = from->first_loss_ns;
+	if (from->first_ok_after_ns &&
+	    (!into->first_ok_after_ns || from->first_ok_after_ns < into->first_ok_after_ns))
+		into->first_ok_after_ns = from->first_ok_after_ns;
 	zb_hist_merge(&into->hist, &from->hist);
 }
 

@@ -42,7 +42,11 @@ struct nsess {
 	int fd;
 	int state;
 	int gidx;        /* global session index */
+	int srv;         /* index into cfg->servers */
 	bool ever_connected;
+	bool reopened;   /* opened again after a loss (--reconnect) */
+	bool want_reopen;
+	uint64_t retry_at;
 	int32_t xid;
 	struct fifo_ent *fifo;
 	int head, count, cap;
@@ -126,7 +130,8 @@ static int32_t next_xid(struct nsess *s)
 static void sess_open(struct worker *w, struct nsess *s)
 {
 	s->gen++;
-	s->fd = zb_connect_tcp(w->cfg->host, w->cfg->port, false);
+	const struct zb_server *srv = &w->cfg->servers[s->srv];
+	s->fd = zb_connect_tcp(srv->host, srv->port, false);
 	s->out.len = 0;
 	s->in_len = 0;
 	s->count = 0;
@@ -156,14 +161,43 @@ static void sess_close_fd(struct nsess *s, int state)
 	s->state = state;
 }
 
+/* --reconnect: a session lost while loading comes back on the next server
+ * after the delay (sweep_sessions reopens it), with a fresh session. */
+static void schedule_reopen(struct worker *w, struct nsess *s)
+{
+	int ph = atomic_load(&w->sh->phase);
+	if (w->cfg->reconnect_ms <= 0 || s->state != S_FAILED || (ph != ZB_PH_WARMUP && ph != ZB_PH_MEASURE))
+		return;
+	uint64_t now = zb_now_ns();
+	if (!w->st.first_loss_ns)
+		w->st.first_loss_ns = now;
+	s->srv = (s->srv + 1) % w->cfg->nservers;
+	s->retry_at = now + (uint64_t)w->cfg->reconnect_ms * 1000000ull;
+	s->want_reopen = true;
+}
+
+static void maybe_reopen(struct worker *w, struct nsess *s, uint64_t now)
+{
+	int ph = atomic_load(&w->sh->phase);
+	if (!s->want_reopen || now < s->retry_at || (ph != ZB_PH_WARMUP && ph != ZB_PH_MEASURE))
+		return;
+	s->want_reopen = false;
+	s->reopened = true;
+	w->st.reconnects++;
+	sess_open(w, s);
+	schedule_reopen(w, s); /* no-op unless the connect failed at once */
+}
+
 static bool measuring(const struct worker *w)
 {
 	return atomic_load_explicit(&w->sh->phase, memory_order_relaxed) == ZB_PH_MEASURE;
 }
 
 /* One finished op of the run phase: counted only while measuring. */
-static void count_op(struct worker *w, int err, uint64_t t0, uint64_t now)
+static void count_op(struct worker *w, struct nsess *s, int err, uint64_t t0, uint64_t now)
 {
+	if (err == 0 && s->reopened && !w->st.first_ok_after_ns)
+		w->st.first_ok_after_ns = now;
 	if (!measuring(w)) {
 		w->st.outside++;
 		return;
@@ -312,7 +346,7 @@ static int decode_body(struct worker *w, int op, struct jute_reader *r)
 static void end_cycle(struct worker *w, struct nsess *s, int err, uint64_t t1)
 {
 	s->cycle = false;
-	count_op(w, err, s->cycle_t, t1);
+	count_op(w, s, err, s->cycle_t, t1);
 }
 
 static void check_watch_cycle(struct worker *w, struct nsess *s)
@@ -347,7 +381,7 @@ static void on_reply(struct worker *w, struct nsess *s, struct fifo_ent e, int e
 			w->st.pop_errors++;
 		break;
 	case K_RUN:
-		count_op(w, err, e.t_ns, now);
+		count_op(w, s, err, e.t_ns, now);
 		break;
 	case K_WATCH_GET:
 	case K_WATCH_SET:
@@ -389,6 +423,7 @@ static void on_handshake(struct worker *w, struct nsess *s, struct jute_reader *
 		if (!s->ever_connected)
 			atomic_fetch_add(&w->sh->failed, 1);
 		sess_close_fd(s, S_FAILED);
+		schedule_reopen(w, s);
 		return;
 	}
 	s->state = S_READY;
@@ -411,11 +446,12 @@ static void on_lost(struct worker *w, struct nsess *s)
 		if (e.kind == K_POP)
 			w->st.pop_errors++;
 		else if (e.kind == K_RUN)
-			count_op(w, ZB_E_CLOSED, e.t_ns, now);
+			count_op(w, s, ZB_E_CLOSED, e.t_ns, now);
 	}
 	if (s->cycle)
 		end_cycle(w, s, ZB_E_CLOSED, now);
 	sess_close_fd(s, s->state == S_CLOSING ? S_CLOSED : S_FAILED);
+	schedule_reopen(w, s);
 }
 
 static void handle_frame(struct worker *w, struct nsess *s, const uint8_t *p, size_t len)
@@ -440,7 +476,7 @@ static void handle_frame(struct worker *w, struct nsess *s, const uint8_t *p, si
 		return;
 	if (s->count == 0 || s->fifo[s->head].xid != h.xid) {
 		if (s->count > 0 && s->fifo[s->head].kind == K_RUN)
-			count_op(w, ZB_E_XID, s->fifo[s->head].t_ns, now);
+			count_op(w, s, ZB_E_XID, s->fifo[s->head].t_ns, now);
 		on_lost(w, s); /* out of order: the stream cannot be trusted */
 		return;
 	}
@@ -527,6 +563,7 @@ static void sweep_sessions(struct worker *w, uint64_t now)
 	uint64_t ping_after = (uint64_t)w->cfg->session_timeout_ms * 1000000ull / 3;
 	for (int i = 0; i < w->ns; i++) {
 		struct nsess *s = &w->s[i];
+		maybe_reopen(w, s, now);
 		if (s->state == S_READY && now - s->last_send_ns > ping_after) {
 			zbw_bare(&s->out, ZXID_PING, ZOP_PING);
 			s->last_send_ns = now;
@@ -654,6 +691,7 @@ static void worker_init(struct worker *w, struct zb_shared *sh, int id, int nses
 		s->w = w;
 		s->fd = -1;
 		s->gidx = first + i * cfg->threads;
+		s->srv = s->gidx % cfg->nservers;
 		s->cap = cfg->window + 4;
 		s->fifo = zcalloc((size_t)s->cap, sizeof *s->fifo);
 		buf_init(&s->out);

@@ -4,6 +4,7 @@
  * getrusage around the measured window, and prints one line of key=value
  * pairs. See bench/README.md for the options and the output keys. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,9 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: zabbench [options]\n"
 		"  --host H --port P         server (default 127.0.0.1:2181)\n"
+		"  --servers H:P,H:P,...     several servers: session i starts on the (i mod n)-th\n"
+		"  --reconnect MS            a session lost while loading reopens on the next\n"
+		"                            server after MS ms (default: never; nothing retried)\n"
 		"  --op OP                   none|create|set|get|exists|children|mixed|churn|watch\n"
 		"  --threads N               worker threads (default: cores)\n"
 		"  --sessions N --window W   sessions in total, requests in flight per session\n"
@@ -52,6 +56,21 @@ static enum zb_op parse_op(const char *s)
 	return ZB_NONE;
 }
 
+/* "h:p,h:p,...": fills c->servers; exits with usage on a bad list. */
+static void parse_servers(char *list, struct zb_config *c)
+{
+	c->nservers = 0;
+	for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *colon = strrchr(tok, ':');
+		if (!colon || colon == tok || c->nservers == ZB_MAX_SERVERS) {
+			fprintf(stderr, "zabbench: --servers wants host:port,... (at most %d)\n", ZB_MAX_SERVERS);
+			exit(2);
+		}
+		*colon = 0;
+		c->servers[c->nservers++] = (struct zb_server){tok, atoi(colon + 1)};
+	}
+}
+
 static void parse_args(int argc, char **argv, struct zb_config *c)
 {
 	static const struct option opts[] = {
@@ -61,12 +80,13 @@ static void parse_args(int argc, char **argv, struct zb_config *c)
 		{"populate", 1, 0, 'P'}, {"root", 1, 0, 'R'}, {"duration", 1, 0, 'd'},
 		{"warmup", 1, 0, 'W'}, {"max-ops", 1, 0, 'm'}, {"rate", 1, 0, 'a'},
 		{"server-pid", 1, 0, 'S'}, {"session-timeout", 1, 0, 'T'},
-		{"zk-client", 0, 0, 'z'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, '?'}, {0, 0, 0, 0}};
+		{"servers", 1, 0, 'L'}, {"reconnect", 1, 0, 'c'}, {"zk-client", 0, 0, 'z'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, '?'}, {0, 0, 0, 0}};
 	*c = (struct zb_config){.host = "127.0.0.1", .port = 2181, .sessions = 8, .window = 16,
 				.op = ZB_GET, .read_share = 0.9, .value_size = 100, .keys = -1,
 				.root = "/zb", .duration = 5, .warmup = 1, .session_timeout_ms = 30000};
 	c->threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	int ch;
+	bool list = false;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'h': c->host = optarg; break;
@@ -86,11 +106,19 @@ static void parse_args(int argc, char **argv, struct zb_config *c)
 		case 'a': c->rate = atof(optarg); break;
 		case 'S': c->server_pid = (pid_t)atoi(optarg); break;
 		case 'T': c->session_timeout_ms = atoi(optarg); break;
+		case 'L': parse_servers(optarg, c); list = true; break;
+		case 'c': c->reconnect_ms = atoi(optarg); break;
 		case 'z': c->zk_client = true; break;
 		case 'q': c->quiet = true; break;
 		default: usage();
 		}
 	}
+	if (!list || c->nservers == 0) {
+		c->servers[0] = (struct zb_server){c->host, c->port};
+		c->nservers = 1;
+	}
+	c->host = c->servers[0].host;
+	c->port = c->servers[0].port;
 	if (optind != argc || c->sessions < 1 || c->window < 1 || c->threads < 1 ||
 	    c->value_size < 0 || c->value_size > 1000000)
 		usage();
@@ -105,9 +133,10 @@ static void parse_args(int argc, char **argv, struct zb_config *c)
 			op_names[c->op]);
 		exit(2);
 	}
-	if (c->zk_client && (c->rate > 0 || c->op == ZB_CHURN || c->op == ZB_WATCH)) {
+	if (c->zk_client && (c->rate > 0 || c->op == ZB_CHURN || c->op == ZB_WATCH ||
+			     c->nservers > 1 || c->reconnect_ms > 0)) {
 		fprintf(stderr, "zabbench: --zk-client supports closed-loop create/set/get/exists/"
-				"children/mixed only\n");
+				"children/mixed on one server only\n");
 		exit(2);
 	}
 }
@@ -141,6 +170,15 @@ static double self_cpu_s(void)
 	       ru.ru_stime.tv_usec / 1e6;
 }
 
+static struct zb_shared *g_sh;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	if (g_sh)
+		atomic_store(&g_sh->stop, 1);
+}
+
 static void sleep_s(double s)
 {
 	if (s <= 0)
@@ -159,6 +197,14 @@ static bool wait_count(atomic_int *counter, int want, double timeout_s)
 		sleep_s(0.002);
 	}
 	return true;
+}
+
+/* The measured window: `secs`, or until SIGTERM/SIGINT asks to stop. */
+static void sleep_measured(struct zb_shared *sh, double secs)
+{
+	uint64_t end = zb_now_ns() + (uint64_t)(secs * 1e9);
+	while (!atomic_load(&sh->stop) && zb_now_ns() < end)
+		sleep_s(0.005);
 }
 
 struct window_result {
@@ -201,10 +247,16 @@ static void print_line(const struct zb_config *c, const struct zb_stats *st, con
 	printf(" client_cpu_s=%.3f client_cpu_us_per_op=%.3f", w->client_cpu,
 	       done > 0 ? w->client_cpu * 1e6 / done : 0.0);
 	printf(" sessions=%d connected=%d window=%d threads=%d value_size=%d keys=%ld read_share=%.3f"
-	       " rate=%.0f populated=%llu pop_errors=%llu populate_s=%.3f outside=%llu\n",
+	       " rate=%.0f populated=%llu pop_errors=%llu populate_s=%.3f outside=%llu",
 	       c->sessions, w->connected, c->window, c->zk_client ? 0 : c->threads, c->value_size,
 	       c->keys, c->read_share, c->rate, (unsigned long long)st->populated,
 	       (unsigned long long)st->pop_errors, w->populate_secs, (unsigned long long)st->outside);
+	printf(" servers=%d reconnects=%llu", c->nservers, (unsigned long long)st->reconnects);
+	if (st->first_loss_ns && st->first_ok_after_ns > st->first_loss_ns)
+		printf(" outage_ms=%.1f", (double)(st->first_ok_after_ns - st->first_loss_ns) / 1e6);
+	else
+		printf(" outage_ms=na");
+	printf("\n");
 	fflush(stdout);
 }
 
@@ -236,7 +288,7 @@ static int run_phases(struct zb_shared *sh, int nworkers, struct window_result *
 		if (c->max_ops > 0)
 			wait_count(&sh->idle_thr, nworkers, c->duration > 0 ? 600 : 600);
 		else
-			sleep_s(c->duration);
+			sleep_measured(sh, c->duration);
 	}
 	uint64_t t1 = zb_now_ns();
 	double s1 = c->server_pid ? proc_cpu_s(c->server_pid) : -1, u1 = self_cpu_s();
@@ -256,6 +308,10 @@ int main(int argc, char **argv)
 		return 1;
 	static struct zb_shared sh;
 	sh.cfg = &cfg;
+	g_sh = &sh;
+	struct sigaction sa = {.sa_handler = on_stop_signal};
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 	atomic_store(&sh.phase, ZB_PH_CONNECT);
 	atomic_store(&sh.budget, cfg.max_ops);
 	int nworkers = cfg.zk_client ? 1 : cfg.threads;
