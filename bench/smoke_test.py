@@ -103,7 +103,38 @@ def main():
               "--sessions", "2", "--window", "4")
     c = s.stop()
     check(r["client"] == "zk" and r["ops"] == "1000" and c["get"] == "1000", f"zk-client: ops={r['ops']} stub={c['get']}")
+    servers_and_reconnect(zb, stub_exe)
     print("smoke: all ok")
+
+
+def servers_and_reconnect(zb, stub_exe):
+    # --servers: session i goes to the (i mod n)-th server; the setup session to the first
+    a, b = Stub(stub_exe), Stub(stub_exe)
+    r = bench(zb, a.port, "--servers", f"127.0.0.1:{a.port},127.0.0.1:{b.port}", "--op", "get",
+              "--keys", "10", "--max-ops", "4000", "--sessions", "4", "--window", "4")
+    ca, cb = a.stop(), b.stop()
+    check(r["ops"] == "4000" and int(ca["get"]) + int(cb["get"]) == 4000, "servers: 4000 gets over two stubs")
+    check(ca["connects"] == "3" and cb["connects"] == "2", f"servers: sessions split {ca['connects']}/{cb['connects']}")
+
+    # --reconnect: sessions lost with their server reopen on the next one; SIGTERM ends the window
+    a, b = Stub(stub_exe), Stub(stub_exe)
+    cmd = [zb, "--quiet", "--servers", f"127.0.0.1:{a.port},127.0.0.1:{b.port}", "--op", "get",
+           "--keys", "10", "--sessions", "4", "--window", "4", "--threads", "2", "--warmup", "0.2",
+           "--duration", "30", "--reconnect", "5"]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    a.stop()
+    time.sleep(0.5)
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=30)
+    cb = b.stop()
+    check(p.returncode in (0, 3), f"reconnect: rc {p.returncode} {err[-500:]}")
+    r = parse_kv([ln for ln in out.splitlines() if ln.startswith("zabbench ")][0])
+    check(float(r["duration_s"]) < 10, f"reconnect: SIGTERM ended the window ({r['duration_s']} s)")
+    check(r["reconnects"] == "2" and cb["connects"] == "4", f"reconnect: 2 sessions moved "
+          f"({r['reconnects']} reconnects, stub b saw {cb['connects']} connects)")
+    check(r["errs"] in ("-", f"closed:{r['errors']}"), f"reconnect: only in-flight ops lost ({r['errs']})")
+    check(r["outage_ms"] != "na" and int(r["ops"]) > 0, f"reconnect: outage {r['outage_ms']} ms, ops {r['ops']}")
 
 
 if __name__ == "__main__":
