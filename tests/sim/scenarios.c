@@ -397,14 +397,14 @@ static int sc_bug_hole_refused(void)
 	elect();
 	write_n(0, 2);
 	struct peer *p = &S.node[0].peer;
-	uint8_t txn[SIM_TXN_BYTES];
+	uint8_t txn[SIM_LOGGED_BYTES];
 	struct sim_txn t = {.op = TXN_WRITE, .key = 0, .value = 1, .client = 0, .opid = 999};
-	sim_txn_encode(&t, txn);
+	sim_txn_wrap(p->z.last_logged + 2, &t, txn);
 	struct buf b;
 	buf_init(&b);
 	jute_put_int(&b, ZAB_PROPOSAL);
 	jute_put_long(&b, (int64_t)(p->z.last_logged + 2));   /* skips one */
-	jute_put_buffer(&b, (struct jute_bytes){txn, SIM_TXN_BYTES});
+	jute_put_buffer(&b, (struct jute_bytes){txn, SIM_LOGGED_BYTES});
 	jute_put_int(&b, -1);
 	sim_schedule(&S, (struct sim_ev){.at = S.now, .type = EV_PACKET, .node = 0, .from = 2,
 					 .inc = S.node[0].inc, .conn = p->z.F.conn,
@@ -623,11 +623,13 @@ static int sc_bug_trunc_below_snap_base(void)
 
 /* Rule 4 of LearnerHandler.syncFollower: a learner behind the leader's
  * in-memory window (3 txns here) is DIFFed from the on-disk txn log when
- * the log reaches back to it and snapshotSizeFactor allows (no snapshot
- * yet: no limit); with snapshots and the log from its zxid on larger than
- * 0.33 × the newest snapshot, it gets SNAP. */
+ * the log reaches back to it and snapshotSizeFactor allows (0 here: no
+ * limit; the only snapshot is the empty snapshot.0, 62 bytes of framing,
+ * whose 0.33 would refuse any log); with the log from its zxid on larger
+ * than 0.33 × the newest snapshot file, it gets SNAP. */
 static int sc_diff_from_txnlog(void)
 {
+	g_factor = 0;
 	sc_init(3, 0, 3, 0, CRASH_DROP_ALL, 5);
 	elect();
 	write_n(0, 2);
@@ -650,7 +652,8 @@ static int sc_txnlog_size_limit(void)
 	write_n(1, 20);
 	sim_restart(&S, 0);
 	run_for(2000);
-	/* log from 0x100000002 on: 21 entries of 46 bytes > 0.33 × snapshot(20 txns) */
+	/* log from 0x100000002 on: 21 entries of 71 bytes (TxnHeader 32 + 26 +
+	 * 13) > 0.33 × snapshot file of 20 txns (4 + 20 × 34 + 62 = 746) */
 	int rc = expect(LINES("s1 boot", "s3 sync 1 SNAP 0x100000016 peer=0x100000002",
 			      "s1 synced by SNAP 0x100000016", "s1 UPTODATE epoch=1 zxid=0x100000016"));
 	rc |= check(S.node[2].disk.n_log_reads == 0, "no read of s3's txn log");

@@ -133,7 +133,8 @@ static void env_apply(void *ctx, uint64_t zxid, const uint8_t *p, size_t n)
 {
 	struct sim_node *nd = ctx;
 	struct sim_txn t;
-	if (sim_txn_decode(p, n, &t) != 0) {
+	uint64_t hdr_zxid;
+	if (sim_txn_unwrap(p, n, &hdr_zxid, &t) != 0 || hdr_zxid != zxid) {
 		violation(g_sim, "integrity", "node %d applied undecodable txn 0x%llx", nd->idx + 1,
 			  (unsigned long long)zxid);
 		return;
@@ -338,8 +339,14 @@ int sim_submit(struct sim *s, int i, const struct sim_txn *t)
 	sim_txn_encode(t, b);
 	if (!nd->up)
 		return -1;
-	if (nd->peer.z.role == ZAB_LEADING)
-		return peer_submit(&nd->peer, b, sizeof b, NULL, s->now);
+	if (nd->peer.z.role == ZAB_LEADING) {
+		/* prep: the txn carries the zxid it is about to get, as the
+		 * server's TxnHeader does */
+		const struct zab_leader *L = &nd->peer.z.L;
+		uint8_t w[SIM_LOGGED_BYTES];
+		sim_txn_wrap(ZXID(L->new_epoch, L->counter + 1), t, w);
+		return peer_submit(&nd->peer, w, sizeof w, NULL, s->now);
+	}
 	return peer_forward(&nd->peer, t->client, (int32_t)t->opid, 5, b, sizeof b, NULL, 0, s->now);
 }
 

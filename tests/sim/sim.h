@@ -47,6 +47,14 @@ struct sim_txn {          /* the opaque txn bytes, as the sim encodes them */
 #define SIM_TXN_BYTES 26
 void sim_txn_encode(const struct sim_txn *t, uint8_t out[SIM_TXN_BYTES]);
 int sim_txn_decode(const uint8_t *p, size_t n, struct sim_txn *t);
+/* The txn as the core carries and the store logs it, like the server's: a
+ * ZooKeeper TxnHeader {clientId, cxid, zxid, time 0, type setData} then
+ * the sim record (the store checks the zxid at byte 12; the record stays
+ * opaque to it). The leader wraps with the zxid peer_submit will assign. */
+#define SIM_HDR_BYTES 32
+#define SIM_LOGGED_BYTES (SIM_HDR_BYTES + SIM_TXN_BYTES)
+void sim_txn_wrap(uint64_t zxid, const struct sim_txn *t, uint8_t out[SIM_LOGGED_BYTES]);
+int sim_txn_unwrap(const uint8_t *p, size_t n, uint64_t *zxid, struct sim_txn *t);
 
 struct sim_hist { uint64_t zxid; uint64_t chain; struct sim_txn txn; bool ok; };
 struct sim_app {
@@ -67,21 +75,18 @@ size_t app_prefix_len(const struct sim_app *a, uint64_t z);
 
 /* ---- disk ---- */
 enum sim_crash_mode { CRASH_KEEP_ALL, CRASH_DROP_ALL, CRASH_KEEP_PREFIX, CRASH_TEAR };
-/* One server's disk: the real store code (txnlog, epoch files) over its own
- * crash-prone in-memory file system (store/vfs_mem.h). Only what a process
- * keeps in memory lives here beside the vfs. */
+/* One server's disk: the server's store (store/zstore.h) over its own
+ * crash-prone in-memory file system (store/vfs_mem.h). */
 struct vfs;
-struct txnlog;
+struct zstore;
+struct zstore_job;
 struct sim_disk {
 	struct vfs *vfs;
-	struct txnlog *lg;          /* this incarnation's writer; NULL until its first append */
-	uint64_t last_appended;
-	uint64_t synced;            /* every entry up to here is known durable */
-	bool purge;                 /* autopurge: drop the oldest snapshot and the log before the next */
+	struct zstore *zs;          /* this incarnation's store; NULL while down */
+	struct zstore_job *job;     /* the log job whose EV_PERSISTED is pending */
+	bool purge;                 /* autopurge: keep 5 snapshots and the logs they need */
 	uint64_t n_log_reads;       /* DIFFs read from this log */
 	size_t capacity;            /* bytes; 0 = unlimited */
-	bool flush_inflight, flush_again;
-	uint64_t flush_target;
 	uint32_t gen;               /* bumped by a crash: stale fsync completions are ignored */
 	uint64_t n_fsyncs;
 };

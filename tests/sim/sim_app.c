@@ -39,6 +39,38 @@ int sim_txn_decode(const uint8_t *p, size_t n, struct sim_txn *t)
 	return r.err == JUTE_OK && t->key < SIM_KEYS ? 0 : -1;
 }
 
+#define SIM_TXN_TYPE 5  /* setData: a type Java logs; the record stays opaque */
+
+void sim_txn_wrap(uint64_t zxid, const struct sim_txn *t, uint8_t out[SIM_LOGGED_BYTES])
+{
+	struct buf b;
+	buf_init(&b);
+	jute_put_long(&b, t->client);     /* clientId */
+	jute_put_int(&b, (int32_t)t->opid); /* cxid */
+	jute_put_long(&b, (int64_t)zxid);
+	jute_put_long(&b, 0);             /* time */
+	jute_put_int(&b, SIM_TXN_TYPE);
+	memcpy(out, b.data, SIM_HDR_BYTES);
+	buf_free(&b);
+	sim_txn_encode(t, out + SIM_HDR_BYTES);
+}
+
+int sim_txn_unwrap(const uint8_t *p, size_t n, uint64_t *zxid, struct sim_txn *t)
+{
+	if (n != SIM_LOGGED_BYTES)
+		return -1;
+	struct jute_reader r;
+	jute_reader_init(&r, p, SIM_HDR_BYTES, 0, NULL);
+	(void)jute_get_long(&r);
+	(void)jute_get_int(&r);
+	*zxid = (uint64_t)jute_get_long(&r);
+	(void)jute_get_long(&r);
+	int32_t type = jute_get_int(&r);
+	if (r.err != JUTE_OK || type != SIM_TXN_TYPE)
+		return -1;
+	return sim_txn_decode(p + SIM_HDR_BYTES, SIM_TXN_BYTES, t);
+}
+
 void app_init(struct sim_app *a)
 {
 	memset(a, 0, sizeof *a);
