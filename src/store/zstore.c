@@ -47,6 +47,8 @@ struct zstore {
 	char log_dir[STORE_PATH_MAX];
 	struct txnlog *lg;       /* the executor's while a job runs (zstore.h rule 3) */
 	struct zstore_job job;
+	bool job_out;            /* owner's view: submitted, completion not yet delivered */
+	bool job_drained;        /* ... and its I/O known finished (drain returned) */
 	struct buf pending;
 	uint64_t pending_last;   /* last zxid in pending, 0 if empty */
 	bool flush_again;
@@ -176,6 +178,8 @@ static void start_job(struct zstore *zs)
 	j->rc = 0;
 	store_error_clear(&j->e);
 	j->st = JOB_SUBMITTED;
+	zs->job_out = true;
+	zs->job_drained = false;
 	zs->st.jobs++;
 	zs->o.exec.submit(zs->o.exec.ctx, j);
 }
@@ -236,9 +240,10 @@ static int absorb(struct zstore *zs)
 
 int zstore_job_done(struct zstore *zs, struct zstore_job *j, uint64_t *durable)
 {
-	zassert(j == &zs->job && j->st == JOB_IO_DONE);
+	zassert(j == &zs->job && zs->job_out && j->st == JOB_IO_DONE);
 	int rc = absorb(zs);
 	j->st = JOB_IDLE;
+	zs->job_out = zs->job_drained = false;
 	j->batch.len = 0;
 	*durable = zs->synced;
 	if (rc)
@@ -254,12 +259,16 @@ int zstore_job_done(struct zstore *zs, struct zstore_job *j, uint64_t *durable)
 static int drain(struct zstore *zs)
 {
 	struct zstore_job *j = &zs->job;
-	if (j->st == JOB_SUBMITTED || j->st == JOB_WRITTEN)
-		zs->o.exec.drain(zs->o.exec.ctx, j);
-	zassert(j->st == JOB_IDLE || j->st == JOB_IO_DONE);
 	if (zs->failed)
 		return -1;
-	return j->st == JOB_IO_DONE ? absorb(zs) : 0;
+	if (!zs->job_out)
+		return 0;
+	if (!zs->job_drained) {
+		zs->o.exec.drain(zs->o.exec.ctx, j);
+		zs->job_drained = true;
+	}
+	zassert(j->st == JOB_IO_DONE);
+	return absorb(zs);
 }
 
 int zstore_log_append(void *ctx, uint64_t zxid, const uint8_t *p, size_t n)
@@ -286,7 +295,7 @@ void zstore_log_flush(void *ctx)
 	struct zstore *zs = ctx;
 	if (zs->failed)
 		return;
-	if (zs->job.st == JOB_IDLE)
+	if (!zs->job_out)
 		start_job(zs);
 	else
 		zs->flush_again = true;
@@ -844,7 +853,18 @@ int zstore_log_read(void *ctx, uint64_t from, uint64_t to, uint64_t max_bytes, v
 		return -1;
 	struct rd r = {.from = from, .to = to, .max_bytes = max_bytes};
 	buf_init(&r.out);
-	int rc = scan_log(zs, from, false, &r, rd_entry);
+	/* The iterator returns entries >= its start: start at the file that
+	 * holds the last entry <= from (none: the first entry decides). */
+	struct store_files lf = {0};
+	struct store_error e0;
+	if (store_list(zs->o.vfs, zs->log_dir, STORE_LOG_PREFIX, false, &lf, &e0) < 0)
+		return fail(zs, &e0);
+	uint64_t start = 0;
+	for (size_t i = 0; i < lf.n; i++)
+		if ((uint64_t)lf.v[i].zxid <= from)
+			start = (uint64_t)lf.v[i].zxid;
+	store_files_free(&lf);
+	int rc = scan_log(zs, start, false, &r, rd_entry);
 	size_t at = 0;
 	struct rec e;
 	while (rc == 0 && !r.over && !r.short_ && rec_next(&zs->pending, &at, &e))
