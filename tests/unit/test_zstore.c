@@ -35,6 +35,8 @@
 #include "store/snapshot.h"
 #include "store/vfs_mem.h"
 #include "store/zstore.h"
+#include "node/node.h"
+#include "tree/tree.h"
 #include "test_txnlog_util.h"
 
 #define DIR "/data/version-2"
@@ -647,6 +649,59 @@ static void test_snapfile_is_zookeepers(void **state)
 	vfs_mem_destroy(v);
 }
 
+/* A real tree's SNAP stream (node_snapshot_stream) framed by zstore is a
+ * snapshot file snapshot.c's reader reads whole, and reads back to the
+ * same tree. ZSTORE_KEEP_DIR=1 also leaves it in /tmp for Java's
+ * SnapshotFormatter. */
+static void test_tree_stream_file(void **state)
+{
+	(void)state;
+	struct zconfig cfg = {.tick_ms = 2000, .min_session_timeout_ms = 4000,
+			      .max_session_timeout_ms = 40000, .max_buffer = 1048575,
+			      .max_buffer_extra = 1024, .server_id = 1};
+	struct node n;
+	node_init(&n, &cfg, 1000);
+	struct tree *t = &n.st.tree;
+	static const struct jr_acl open_acl[] = {{31, {LIT("world"), LIT("anyone")}}};
+	static const struct jr_acl dig[] = {{3, {LIT("digest"), LIT("alice:x0Xx5/pSbLjVfhGSDmUuVHQIGNQ=")}}};
+	int64_t a1 = acl_cache_intern(&t->acls, open_acl, 1), a2 = acl_cache_intern(&t->acls, dig, 1);
+	tree_create(t, "/app", 4, JUTE_STR("root of the app"), a1, 0, -1, 0x100000001, 1001);
+	tree_create(t, "/app/a", 6, JUTE_STR("bin-data"), a2, 0, -1, 0x100000002, 1002);
+	tree_create(t, "/app/b", 6, JUTE_NULL, a1, 0, -1, 0x100000003, 1003);
+	n.st.last_applied_zxid = 0x100000003;
+	struct buf sb;
+	buf_init(&sb);
+	node_snapshot_stream(&n, &sb);
+	struct vfs *v = vfs_mem_create(2);
+	assert_int_equal(vfs_mkdirs(v, DIR), 0);
+	struct store_error e;
+	assert_int_equal(zstore_snapfile_write(v, DIR, 0x100000003, sb.data, sb.len, &e), 0);
+	struct snapshot_info info;
+	assert_int_equal(snapshot_read(v, DIR "/snapshot.100000003", NULL, NULL, &info, &e), 0);
+	assert_int_equal(info.nodes, tree_count(t));
+	assert_int_equal(info.acls, 3);  /* with /zookeeper/config's READ_ACL_UNSAFE */
+	uint8_t *file;
+	size_t off, len;
+	assert_int_equal(zstore_snapfile_read(v, DIR "/snapshot.100000003", &file, &off, &len, &e), 0);
+	assert_int_equal(len, sb.len);
+	struct node r;
+	node_init(&r, &cfg, 2000);
+	assert_int_equal(node_restore_stream(&r, 0x100000003, file + off, len, 2000), 0);
+	assert_int_equal(r.st.tree.digest, t->digest);
+	assert_int_equal(tree_count(&r.st.tree), tree_count(t));
+	if (getenv("ZSTORE_KEEP_DIR")) {
+		char dir[] = "/tmp/zabd-zstore-snap-XXXXXX";
+		assert_non_null(mkdtemp(dir));
+		assert_int_equal(zstore_snapfile_write(vfs_posix(), dir, 0x100000003, sb.data, sb.len, &e), 0);
+		printf("kept %s/snapshot.100000003\n", dir);
+	}
+	node_free(&r);
+	node_free(&n);
+	zfree(file);
+	buf_free(&sb);
+	vfs_mem_destroy(v);
+}
+
 static void test_corrupt_snapshot_set_aside(void **state)
 {
 	(void)state;
@@ -859,6 +914,7 @@ int main(void)
 		cmocka_unit_test(test_epochs),
 		cmocka_unit_test(test_purge_and_thin),
 		cmocka_unit_test(test_snapfile_is_zookeepers),
+		cmocka_unit_test(test_tree_stream_file),
 		cmocka_unit_test(test_corrupt_snapshot_set_aside),
 		cmocka_unit_test(test_posix_thread),
 	};
