@@ -62,7 +62,8 @@ class Member:
             cmd = ["java", "-Xmx256m", "-Dzookeeper.log.dir=" + self.dir, "-cp", cp,
                    "org.apache.zookeeper.server.quorum.QuorumPeerMain", cfg]
         env = dict(os.environ)
-        env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
+        # the probe frees everything on SIGTERM: leak checks stay on
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
         self.proc = subprocess.Popen(cmd, stdout=open(self.out, "ab"), stderr=open(self.err, "ab"),
                                      cwd=self.dir, env=env)
         return self
@@ -139,7 +140,15 @@ class Ensemble:
     def cleanup(self):
         for m in self.members:
             m.stop()
+        reports = []
+        for m in self.members:
+            if m.kind == "probe":
+                err = open(m.err, errors="replace").read()
+                if "ERROR: AddressSanitizer" in err or "ERROR: LeakSanitizer" in err or \
+                        "runtime error:" in err:
+                    reports.append(m.logs())
         shutil.rmtree(self.tmp, ignore_errors=True)
+        assert not reports, "sanitizer report from a probe:\n" + "\n".join(reports)
 
 
 @pytest.fixture
