@@ -622,6 +622,8 @@ static void ps_tick(void *ctx, uint64_t now)
 static uint64_t ps_deadline(void *ctx)
 {
 	struct peer *p = ctx;
+	if (p->z.dead)
+		return UINT64_MAX;  /* it ignores every event: do not spin on a past deadline */
 	/* While LOOKING the FLE's own timeouts (200 ms finalize wait, the
 	 * notification back-off) are shorter than tickTime / 2. */
 	if (p->z.role == ZAB_NONE && p->fle.looking)

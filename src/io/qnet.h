@@ -29,7 +29,8 @@
  * it): loop-backs and failures found during a send are delivered from a
  * zero-delay timer. The connections the core closes itself are not
  * reported back to it. Time is cfg.now_ms() (monotonic by default), the
- * same clock the caller must use for its own peer calls. */
+ * same clock the caller must use for its own peer calls. The process must
+ * ignore SIGPIPE (main.c does). */
 #ifndef ZABD_IO_QNET_H
 #define ZABD_IO_QNET_H
 #include <stdbool.h>

@@ -255,3 +255,52 @@ def test_probe_sid1_follows_java_sid3(ensemble):
     assert role(st[3]) == "leader", st
     assert role(st[2]) == "follower" and role(st[1]) == "follower" and st[1]["leader"] == 3, st
     assert e[3].mntr().get("zk_synced_followers") == "2"
+
+
+def _send_and_close(port, data, wait=0.3):
+    import socket
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+        try:
+            s.sendall(data)
+            s.settimeout(wait)
+            s.recv(4096)  # the probe closes on bad input; a read may also just time out
+        except OSError:
+            pass
+
+
+def test_garbage_on_both_ports_closes_only_that_connection(ensemble):
+    import struct
+    e = ensemble([(1, "probe"), (2, "probe"), (3, "probe")])
+    for m in e.members:
+        m.start()
+    e.wait_serving([1, 2, 3])
+    before = {s: len(e[s].events()) for s in (1, 2, 3)}
+    v1 = struct.pack(">qq", -65536, 9)
+    garbage = [
+        b"\xff" * 64,                                          # unknown protocol version
+        struct.pack(">q", -65536) + struct.pack(">q", 2) + struct.pack(">i", 0),   # address length 0
+        struct.pack(">q", -65536) + struct.pack(">q", 2) + struct.pack(">i", 4096),  # too long
+        v1 + struct.pack(">i", 9) + b"127.0.0.1",               # sid 9 is not in the config
+        struct.pack(">q", -65536) + struct.pack(">q", 1) + struct.pack(">i", 3) + b"a:1",  # smaller sid
+        b"\x00",                                               # a short read
+    ]
+    quorum_garbage = [
+        struct.pack(">iqi", 11, 0, 0x7FFFFFFF),                # FOLLOWERINFO with a 2 GiB buffer
+        struct.pack(">iqi", 1, -1, -7),                        # negative length
+        struct.pack(">iqii", 5, 0, 0, -9),                     # bad authinfo count
+        struct.pack(">iqi", 11, 0, 4) + b"\0\0\0\0" + struct.pack(">i", 1 << 30),  # absurd authinfo
+        bytes(range(256)) * 8,
+    ]
+    for m in e.members:
+        for g in garbage:
+            _send_and_close(m.election_port, g)
+        for g in quorum_garbage:
+            _send_and_close(m.quorum_port, g)
+    time.sleep(1.0)
+    # nobody crashed, and nobody's role changed: the ensemble's own
+    # connections were not the ones closed
+    for m in e.members:
+        assert m.proc.poll() is None, m.logs()
+    st = e.wait_serving([1, 2, 3], timeout=5)
+    assert {st[s]["leader"] for s in (1, 2, 3)} == {3}
+    assert {s: len(e[s].events()) for s in (1, 2, 3)} == before

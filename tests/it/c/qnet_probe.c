@@ -328,6 +328,7 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "--dump") == 0)
 			dump = argv[i + 1];
 	}
+	signal(SIGPIPE, SIG_IGN);  /* a peer that went away is a closed connection */
 	struct zoocfg zc;
 	struct buf err;
 	buf_init(&err);
