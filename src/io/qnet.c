@@ -353,7 +353,7 @@ static void qconn_deliver(struct qnet *q, struct qconn *c)
 	const uint8_t *m;
 	size_t n;
 	int32_t type;
-	int rc;
+	int rc = QSTREAM_MORE;
 	while (c->state == C_OPEN && (rc = qstream_next(&c->in, &m, &n, &type)) == QSTREAM_MSG) {
 		if ((type == ZAB_FOLLOWERINFO || type == ZAB_OBSERVERINFO) && n >= 24 &&
 		    (int32_t)be32_get(m + 12) >= 8)

@@ -299,7 +299,7 @@ static void on_frames(struct qnet *q, struct econn *c, size_t off)
 {
 	const uint8_t *m;
 	size_t n, used;
-	int rc;
+	int rc = 0;
 	while (c->state == C_OPEN &&
 	       (rc = qcnx_frame_parse(c->rbuf.data + off, c->rbuf.len - off, &m, &n, &used)) == 1) {
 		q->st.votes_in++;
