@@ -25,6 +25,13 @@
  *  with its snapshot stream) by zab/qstream; bad input closes the connection
  *  and reports it as a disconnect.
  *
+ *  The SNAP signature is ours: the core's snapshot stream (env->snapshot,
+ *  env->restore, store->snap_install; node_snapshot_stream) ends with the
+ *  path "/". On a leader-side connection a send() that starts with a SNAP
+ *  packet (which zab/sync.c sends together with the whole stream and
+ *  nothing else) gets the ustring "BenWasHere" appended; on a learner-side
+ *  one the signature is checked and stripped before the core sees it.
+ *
  * Nothing here calls the sink from inside an env call (the peer forbids
  * it): loop-backs and failures found during a send are delivered from a
  * zero-delay timer. The connections the core closes itself are not

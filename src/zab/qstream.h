@@ -27,6 +27,7 @@
 
 #define QSTREAM_DEFAULT_MAX_BUFFER 2097150              /* jute.maxbuffer + extrasize */
 #define QSTREAM_DEFAULT_MAX_SNAP ((uint64_t)1 << 30)    /* one snapshot stream */
+#define QSTREAM_SNAP_SIGNATURE_LEN 14                   /* ustring "BenWasHere", last in a SNAP message */
 
 struct qstream_limits {
 	int32_t max_buffer;  /* largest buffer/string length (data, Id parts, paths, node data) */

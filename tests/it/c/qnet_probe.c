@@ -13,8 +13,9 @@
  *
  * usage: qnet_probe zoo.cfg [--run-ms N] [--dump FILE]
  *   --run-ms   exit after N ms (default 120000; SIGTERM also stops it)
- *   --dump     append every message received from a leader to FILE (the
- *              quorum byte stream as qstream split it) */
+ *   --dump     append every message received from a leader to FILE: the
+ *              quorum byte stream as qstream split it (the SNAP signature,
+ *              which qnet strips, put back) */
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -160,8 +161,8 @@ static void app_apply(void *ctx, uint64_t zxid, const uint8_t *p, size_t n)
 	pr->applied++;
 }
 
-/* The smallest snapshot stream a Java learner accepts (§5.4.5): no
- * sessions, no ACLs, the root only, "/", "BenWasHere". */
+/* The smallest snapshot stream (§5.4.5; the signature is qnet's): no
+ * sessions, no ACLs, the root only, then "/". */
 static void app_snapshot(void *ctx, struct buf *out)
 {
 	(void)ctx;
@@ -173,7 +174,6 @@ static void app_snapshot(void *ctx, struct buf *out)
 	for (int i = 0; i < 60; i++)
 		buf_put_u8(out, 0);
 	jute_put_cstr(out, "/");
-	jute_put_cstr(out, "BenWasHere");
 }
 
 static int app_restore(void *ctx, uint64_t zxid, const uint8_t *p, size_t n)
@@ -232,6 +232,8 @@ static void sk_packet(void *ctx, uint64_t conn, uint64_t from, const uint8_t *m,
 	struct probe *pr = ctx;
 	if (pr->dump && pr->peer.z.role != ZAB_LEADING && conn == pr->peer.z.F.conn) {
 		fwrite(m, 1, n, pr->dump);
+		if (n >= 4 && be32_get(m) == ZAB_SNAP)  /* qnet took the signature off */
+			fwrite("\0\0\0\x0a" "BenWasHere", 1, 14, pr->dump);
 		fflush(pr->dump);
 	}
 	pr->inner.packet(pr->inner.ctx, conn, from, m, n, now);
