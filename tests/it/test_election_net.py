@@ -28,6 +28,8 @@ class Member:
     """One server.N of an ensemble: a qnet_probe or a Java QuorumPeerMain."""
 
     def __init__(self, ens, sid, kind):
+        self.observer = kind.endswith(":observer")
+        kind = kind.split(":")[0]
         self.ens, self.sid, self.kind = ens, sid, kind
         self.dir = os.path.join(ens.tmp, f"s{sid}")
         self.data = os.path.join(self.dir, "data")
@@ -48,7 +50,8 @@ class Member:
                  "clientPortAddress=127.0.0.1", "4lw.commands.whitelist=*",
                  "admin.enableServer=false"]
         for m in self.ens.members:
-            lines.append(f"server.{m.sid}=127.0.0.1:{m.quorum_port}:{m.election_port}")
+            lines.append(f"server.{m.sid}=127.0.0.1:{m.quorum_port}:{m.election_port}" +
+                         (":observer" if m.observer else ""))
         with open(path, "w") as f:
             f.write("\n".join(lines) + "\n")
         return path
@@ -169,7 +172,8 @@ def role(st):
     """'leader'/'follower' from a probe event or a Java srvr answer."""
     if "mode" in st:
         return st["mode"]
-    return {"LEADING": "leader", "FOLLOWING": "follower"}.get(st["state"], st["state"])
+    return {"LEADING": "leader", "FOLLOWING": "follower",
+            "OBSERVING": "observer"}.get(st["state"], st["state"])
 
 
 def test_three_probes_elect_one_leader_and_reelect(ensemble):
@@ -309,3 +313,18 @@ def test_garbage_on_both_ports_closes_only_that_connection(ensemble):
     st = e.wait_serving([1, 2, 3], timeout=5)
     assert {st[s]["leader"] for s in (1, 2, 3)} == {3}
     assert {s: len(e[s].events()) for s in (1, 2, 3)} == before
+
+
+@pytest.mark.slow
+def test_probe_observer_of_java_voters(ensemble):
+    """A non-voter: Java answers its LOOKING votes with the current vote
+    (§5.3.4) and it observes the Java leader (OBSERVERINFO, sync, INFORMs)."""
+    e = ensemble([(1, "java"), (2, "java"), (3, "probe:observer")])
+    for m in e.members:
+        m.start()
+    st = e.wait_serving([1, 2, 3])
+    leader = 2 if role(st[2]) == "leader" else 1
+    assert role(st[3 - leader]) == "follower", st
+    assert role(st[3]) == "observer" and st[3]["leader"] == leader, st
+    m = e[leader].mntr()
+    assert m.get("zk_synced_observers") == "1", m
