@@ -538,6 +538,10 @@ static void on_quorum_accept(uv_stream_t *server, int status)
 		qconn_close(q, c, false);
 		return;
 	}
+	if (q->sink.leading && !q->sink.leading(q->sink.ctx)) {
+		qconn_close(q, c, false);
+		return;
+	}
 	c->state = C_OPEN;
 	uv_tcp_nodelay(&c->tcp, 1);
 	uv_read_start((uv_stream_t *)&c->tcp, qnet_alloc, qconn_read);
@@ -657,9 +661,15 @@ static uint64_t ps_deadline(void *ctx)
 	return UINT64_MAX;
 }
 
+static bool ps_leading(void *ctx)
+{
+	struct peer *p = ctx;
+	return !p->z.dead && p->z.role == ZAB_LEADING;
+}
+
 struct qnet_sink qnet_peer_sink(struct peer *p)
 {
 	return (struct qnet_sink){.ctx = p, .vote = ps_vote, .packet = ps_packet,
 				  .disconnect = ps_disconnect, .tick = ps_tick,
-				  .deadline = ps_deadline};
+				  .deadline = ps_deadline, .leading = ps_leading};
 }

@@ -18,8 +18,8 @@
  *  the last message. A notification to ourselves is looped back after the
  *  current event.
  *
- *  Quorum port: we listen on our quorum address (the core closes what it
- *  does not want; only a leader accepts learners) and a learner's
+ *  Quorum port: we listen on our quorum address (and accept only while the
+ *  sink says it leads, see qnet_sink.leading) and a learner's
  *  env->connect opens a connection to the leader's quorum address from the
  *  config. Each connection's bytes are split into QuorumPackets (and a SNAP
  *  with its snapshot stream) by zab/qstream; bad input closes the connection
@@ -86,6 +86,11 @@ struct qnet_sink {
 	/* Optional: the earliest time the sink wants its next tick (the FLE's
 	 * 200 ms finalize wait is shorter than tickTime / 2); UINT64_MAX = none. */
 	uint64_t (*deadline)(void *ctx);
+	/* Optional: is this member leading? Only a leader accepts learners
+	 * (Java listens on the quorum port only then): a connection accepted
+	 * otherwise is closed at once, as a refused connect, so the learner
+	 * retries instead of waiting out initLimit. NULL = always accept. */
+	bool (*leading)(void *ctx);
 	/* Optional: called after every delivery (the server checks role changes). */
 	void (*after)(void *ctx, uint64_t now_ms);
 };

@@ -36,6 +36,7 @@ struct member {
 	int ndisc;
 	uint64_t disc[MAXREC];
 	int ticks;
+	bool follower;        /* refuses learners */
 };
 
 static uv_loop_t loop;
@@ -93,6 +94,12 @@ static void sk_tick(void *ctx, uint64_t now)
 	mb->ticks++;
 }
 
+static bool sk_leading(void *ctx)
+{
+	struct member *mb = ctx;
+	return !mb->follower;
+}
+
 static void start(struct member *mb, uint64_t sid, int nservers)
 {
 	memset(mb, 0, sizeof *mb);
@@ -118,7 +125,7 @@ static void start(struct member *mb, uint64_t sid, int nservers)
 	struct zab_env app = {0};
 	qnet_env(mb->q, &app, &mb->env);
 	struct qnet_sink sink = {.ctx = mb, .vote = sk_vote, .packet = sk_packet,
-				 .disconnect = sk_disconnect, .tick = sk_tick};
+				 .disconnect = sk_disconnect, .tick = sk_tick, .leading = sk_leading};
 	assert_int_equal(qnet_start(mb->q, &sink, &err), 0);
 	buf_free(&err);
 }
@@ -265,6 +272,39 @@ static void send_packet(struct member *mb, uint64_t conn, int32_t type, const vo
 	buf_free(&b);
 }
 
+/* SNAP: the leader's core sends packet + stream (ending with "/"); on the
+ * wire qnet adds the signature, and takes it off again for the learner's
+ * core, which gets exactly what was sent. */
+static void check_snap(struct member *a, struct member *b, uint64_t lc)
+{
+	struct buf snap;
+	buf_init(&snap);
+	buf_put_be32(&snap, ZAB_SNAP);
+	buf_put_be64(&snap, 0x100000000ULL);
+	buf_put_be32(&snap, (uint32_t)-1);
+	buf_put_be32(&snap, (uint32_t)-1);
+	static const uint8_t stream[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+					 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	buf_put(&snap, stream, sizeof stream);  /* no sessions, no ACLs, root "", empty data, acl -1 */
+	for (int i = 0; i < 60; i++)
+		buf_put_u8(&snap, 0);
+	buf_put(&snap, "\0\0\0\1/", 5);
+	struct qnet_stats before, after;
+	qnet_get_stats(b->q, &before);
+	b->in_env = true;
+	b->env.send(b->env.ctx, lc, snap.data, snap.len);
+	b->in_env = false;
+	send_packet(b, lc, ZAB_NEWLEADER, NULL, -1);
+	RUN_UNTIL(a->npk == 3);
+	assert_int_equal(a->pk_type[1], ZAB_SNAP);
+	assert_int_equal(a->pk_len[1], snap.len);
+	assert_int_equal(a->pk_type[2], ZAB_NEWLEADER);
+	assert_memory_equal(a->last_pk.data, "\0\0\0\x0a", 4);  /* NEWLEADER right after it */
+	qnet_get_stats(b->q, &after);
+	assert_int_equal(after.bytes_out - before.bytes_out, snap.len + 14 + 20);
+	buf_free(&snap);
+}
+
 static void test_quorum_connections(void **state)
 {
 	(void)state;
@@ -288,35 +328,7 @@ static void test_quorum_connections(void **state)
 	RUN_UNTIL(a.npk == 1);
 	assert_int_equal(a.pk_type[0], ZAB_LEADERINFO);
 	assert_int_equal(a.pk_conn[0], c);
-	/* SNAP: the leader's core sends packet + stream (ending with "/"); on
-	 * the wire qnet adds the signature, and takes it off again for the
-	 * learner's core, which gets exactly what was sent. */
-	struct buf snap;
-	buf_init(&snap);
-	buf_put_be32(&snap, ZAB_SNAP);
-	buf_put_be64(&snap, 0x100000000ULL);
-	buf_put_be32(&snap, (uint32_t)-1);
-	buf_put_be32(&snap, (uint32_t)-1);
-	static const uint8_t stream[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-					 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-	buf_put(&snap, stream, sizeof stream);  /* no sessions, no ACLs, root "", empty data, acl -1 */
-	for (int i = 0; i < 60; i++)
-		buf_put_u8(&snap, 0);
-	buf_put(&snap, "\0\0\0\1/", 5);
-	struct qnet_stats before, after;
-	qnet_get_stats(b.q, &before);
-	b.in_env = true;
-	b.env.send(b.env.ctx, lc, snap.data, snap.len);
-	b.in_env = false;
-	send_packet(&b, lc, ZAB_NEWLEADER, NULL, -1);
-	RUN_UNTIL(a.npk == 3);
-	assert_int_equal(a.pk_type[1], ZAB_SNAP);
-	assert_int_equal(a.pk_len[1], snap.len);
-	assert_int_equal(a.pk_type[2], ZAB_NEWLEADER);
-	assert_memory_equal(a.last_pk.data, "\0\0\0\x0a", 4);  /* NEWLEADER right after it */
-	qnet_get_stats(b.q, &after);
-	assert_int_equal(after.bytes_out - before.bytes_out, snap.len + 14 + 20);
-	buf_free(&snap);
+	check_snap(&a, &b, lc);
 	/* the leader closes: the learner hears of it, the leader does not */
 	b.in_env = true;
 	b.env.close(b.env.ctx, lc);
@@ -336,13 +348,24 @@ static void test_quorum_connections(void **state)
 	struct qnet_stats sb;
 	qnet_get_stats(b.q, &sb);
 	assert_int_equal(sb.bad_input, 1);
+	/* a member that does not lead refuses learners: closed at once */
+	b.follower = true;
+	a.in_env = true;
+	uint64_t c4 = a.env.connect(a.env.ctx, 2);
+	a.in_env = false;
+	send_packet(&a, c4, ZAB_FOLLOWERINFO, li, 20);
+	RUN_UNTIL(a.ndisc == 3);
+	assert_int_equal(a.disc[2], c4);
+	settle(50);
+	assert_int_equal(b.npk, 2);
+	assert_int_equal(b.ndisc, 1);
 	/* connecting to a leader that is not there: a disconnect, later */
 	drop(&b);
 	a.in_env = true;
 	uint64_t c3 = a.env.connect(a.env.ctx, 2);
 	a.in_env = false;
-	RUN_UNTIL(a.ndisc == 3);
-	assert_int_equal(a.disc[2], c3);
+	RUN_UNTIL(a.ndisc == 4);
+	assert_int_equal(a.disc[3], c3);
 	assert_false(a.reentered || b.reentered);
 	drop(&a);
 }

@@ -257,6 +257,12 @@ static uint64_t sk_deadline(void *ctx)
 	return pr->inner.deadline(pr->inner.ctx);
 }
 
+static bool sk_leading(void *ctx)
+{
+	struct probe *pr = ctx;
+	return pr->inner.leading(pr->inner.ctx);
+}
+
 static void sk_after(void *ctx, uint64_t now)
 {
 	(void)now;
@@ -372,7 +378,7 @@ int main(int argc, char **argv)
 	pr.inner = qnet_peer_sink(&pr.peer);
 	struct qnet_sink sink = {.ctx = &pr, .vote = sk_vote, .packet = sk_packet,
 				 .disconnect = sk_disconnect, .tick = sk_tick,
-				 .deadline = sk_deadline, .after = sk_after};
+				 .deadline = sk_deadline, .leading = sk_leading, .after = sk_after};
 	buf_init(&err);
 	if (qnet_start(pr.q, &sink, &err) != 0) {
 		fprintf(stderr, "qnet_probe: %.*s\n", (int)err.len, (char *)err.data);
