@@ -40,6 +40,7 @@ class Member:
         self.quorum_port = free_port()
         self.election_port = free_port()
         self.proc = None
+        self.args = []  # extra probe arguments
         self.out = os.path.join(self.dir, "stdout")
         self.err = os.path.join(self.dir, "stderr")
 
@@ -59,7 +60,7 @@ class Member:
     def start(self):
         cfg = self.write_cfg()
         if self.kind == "probe":
-            cmd = [PROBE, cfg, "--run-ms", "90000"]
+            cmd = [PROBE, cfg, "--run-ms", "90000"] + self.args
         else:
             cp = JAVA_CP + (":" + SLF4J_SIMPLE if os.path.exists(SLF4J_SIMPLE) else "")
             cmd = ["java", "-Xmx256m", "-Dzookeeper.log.dir=" + self.dir, "-cp", cp,
@@ -214,6 +215,27 @@ def test_probe_sid3_leads_two_java_followers(ensemble):
     for s in (1, 2):
         with open(os.path.join(e[s].data, "version-2", "currentEpoch")) as f:
             assert f.read() == str(st[3]["epoch"])
+
+
+@pytest.mark.slow
+def test_java_followers_load_the_probes_snap(ensemble):
+    """The probe starts with epoch 5 and a snapshot at 0x500000000 (its
+    minimal tree): it wins, and the empty Java servers are behind its
+    window, so they get SNAP — the stream from the probe's app, with the
+    BenWasHere signature that qnet adds — and must load it."""
+    e = ensemble([(1, "java"), (2, "java"), (3, "probe")])
+    e[3].args = ["--epoch", "5"]
+    for m in e.members:
+        m.start()
+    st = e.wait_serving([1, 2, 3])
+    assert role(st[3]) == "leader" and st[3]["epoch"] == 6, st
+    for s in (1, 2):
+        assert role(st[s]) == "follower", st
+        assert st[s]["zxid"] == "0x500000000", st  # SNAP sets the learner's zxid
+        with open(os.path.join(e[s].data, "version-2", "currentEpoch")) as f:
+            assert f.read() == "6"
+    err = open(e[3].err).read()
+    assert "sync 1 SNAP" in err and "sync 2 SNAP" in err, err[-3000:]
 
 
 @pytest.mark.slow

@@ -11,8 +11,10 @@
  *   {"event":"looking","sid":3,"why":"..."}
  * stderr gets the core's trace lines.
  *
- * usage: qnet_probe zoo.cfg [--run-ms N] [--dump FILE]
+ * usage: qnet_probe zoo.cfg [--run-ms N] [--epoch E] [--dump FILE]
  *   --run-ms   exit after N ms (default 120000; SIGTERM also stops it)
+ *   --epoch E  start as if a snapshot at zxid E<<32 (the app_snapshot state)
+ *              and epochs E were on disk: a fresh learner then needs SNAP
  *   --dump     append every message received from a leader to FILE: the
  *              quorum byte stream as qstream split it (the SNAP signature,
  *              which qnet strips, put back) */
@@ -161,18 +163,22 @@ static void app_apply(void *ctx, uint64_t zxid, const uint8_t *p, size_t n)
 	pr->applied++;
 }
 
-/* The smallest snapshot stream (§5.4.5; the signature is qnet's): no
- * sessions, no ACLs, the root only, then "/". */
+/* The smallest snapshot stream a Java learner loads (§5.4.5, §6.5.1; the
+ * signature is qnet's): no sessions, no ACLs, the built-in nodes "",
+ * /zookeeper and /zookeeper/quota (acl -1, zero stat), then "/". */
 static void app_snapshot(void *ctx, struct buf *out)
 {
 	(void)ctx;
 	jute_put_int(out, 0);
 	jute_put_int(out, 0);
-	jute_put_cstr(out, "");
-	jute_put_int(out, 0);
-	jute_put_long(out, -1);
-	for (int i = 0; i < 60; i++)
-		buf_put_u8(out, 0);
+	static const char *const paths[] = {"", "/zookeeper", "/zookeeper/quota"};
+	for (int k = 0; k < 3; k++) {
+		jute_put_cstr(out, paths[k]);
+		jute_put_int(out, 0);
+		jute_put_long(out, -1);
+		for (int i = 0; i < 60; i++)
+			buf_put_u8(out, 0);
+	}
 	jute_put_cstr(out, "/");
 }
 
@@ -322,20 +328,52 @@ static int setup(struct probe *pr, const struct zoocfg *zc, uint64_t *voters, in
 	return 0;
 }
 
+struct opts {
+	uint64_t run_ms;
+	const char *dump;
+	int64_t preload;
+};
+
+static void parse_opts(int argc, char **argv, struct opts *o)
+{
+	o->run_ms = 120000;
+	o->dump = NULL;
+	o->preload = 0;
+	for (int i = 2; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--run-ms") == 0)
+			o->run_ms = strtoull(argv[i + 1], NULL, 10);
+		else if (strcmp(argv[i], "--dump") == 0)
+			o->dump = argv[i + 1];
+		else if (strcmp(argv[i], "--epoch") == 0)
+			o->preload = strtoll(argv[i + 1], NULL, 10);
+	}
+}
+
+static void teardown(struct probe *pr, struct zoocfg *zc, struct buf *membership)
+{
+	peer_free(&pr->peer);
+	qnet_free(pr->q);
+	log_drop_after(pr, 0);
+	zfree(pr->log);
+	buf_free(&pr->snap);
+	buf_free(membership);
+	zoocfg_free(zc);
+	if (pr->dump)
+		fclose(pr->dump);
+	uv_loop_close(pr->loop);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: qnet_probe zoo.cfg [--run-ms N] [--dump FILE]\n");
+		fprintf(stderr, "usage: qnet_probe zoo.cfg [--run-ms N] [--epoch E] [--dump FILE]\n");
 		return 2;
 	}
-	uint64_t run_ms = 120000;
-	const char *dump = NULL;
-	for (int i = 2; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "--run-ms") == 0)
-			run_ms = strtoull(argv[i + 1], NULL, 10);
-		else if (strcmp(argv[i], "--dump") == 0)
-			dump = argv[i + 1];
-	}
+	struct opts o;
+	parse_opts(argc, argv, &o);
+	uint64_t run_ms = o.run_ms;
+	const char *dump = o.dump;
+	int64_t preload = o.preload;
 	signal(SIGPIPE, SIG_IGN);  /* a peer that went away is a closed connection */
 	struct zoocfg zc;
 	struct buf err;
@@ -349,6 +387,12 @@ int main(int argc, char **argv)
 	pr.loop = uv_default_loop();
 	pr.epochs[0] = pr.epochs[1] = -1;
 	buf_init(&pr.snap);
+	if (preload > 0) {
+		pr.epochs[0] = pr.epochs[1] = preload;
+		pr.snap_zxid = pr.flushed_to = (uint64_t)preload << 32;
+		pr.has_snap = true;
+		app_snapshot(&pr, &pr.snap);
+	}
 	uint64_t voters[ZAB_MAX_SERVERS], observers[ZAB_MAX_SERVERS];
 	int nv = 0, no = 0;
 	struct buf membership;
@@ -392,15 +436,6 @@ int main(int argc, char **argv)
 	pr.sigterm.data = &pr;
 	uv_signal_start(&pr.sigterm, on_sigterm, SIGTERM);
 	uv_run(pr.loop, UV_RUN_DEFAULT);
-	peer_free(&pr.peer);
-	qnet_free(pr.q);
-	log_drop_after(&pr, 0);
-	zfree(pr.log);
-	buf_free(&pr.snap);
-	buf_free(&membership);
-	zoocfg_free(&zc);
-	if (pr.dump)
-		fclose(pr.dump);
-	uv_loop_close(pr.loop);
+	teardown(&pr, &zc, &membership);
 	return 0;
 }
