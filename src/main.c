@@ -71,8 +71,9 @@ int main(int argc, char **argv)
 		zoocfg_free(&cfg);
 		return 1;
 	}
-	log_info("serving on %s:%d (standalone, dataDir %s)",
-		 cfg.client_port_address ? cfg.client_port_address : "0.0.0.0", cfg.client_port, cfg.data_dir);
+	log_info("serving on %s:%d (%s, dataDir %s)",
+		 cfg.client_port_address ? cfg.client_port_address : "0.0.0.0", cfg.client_port,
+		 zoocfg_is_distributed(&cfg) ? "ensemble member" : "standalone", cfg.data_dir);
 	uv_signal_init(loop, &sigterm_h);
 	uv_signal_init(loop, &sigint_h);
 	uv_signal_start(&sigterm_h, on_signal, SIGTERM);

@@ -76,8 +76,27 @@ static void srvr_tail(struct node *n, struct buf *out)
 	buf_printf(out, "Connections: %zu\n", n->conns.count);
 	buf_printf(out, "Outstanding: %zu\n", outstanding(n));
 	buf_printf(out, "Zxid: 0x%llx\n", (unsigned long long)n->st.last_applied_zxid);
-	buf_printf(out, "Mode: standalone\n");
+	static const char *const modes[] = {"standalone", "standalone", "leader", "follower", "observer"};
+	buf_printf(out, "Mode: %s\n", modes[n->role]);
 	buf_printf(out, "Node count: %zu\n", tree_count(&n->st.tree) + 1);
+}
+
+/* Electing or syncing in an ensemble: what Java answers without a server. */
+static bool answer_not_serving(const struct node *n, const char *w, struct buf *out)
+{
+	if (n->role != NODE_LOOKING)
+		return false;
+	if (!strcmp(w, "ruok"))
+		buf_printf(out, "imok");
+	else if (!strcmp(w, "isro"))
+		buf_printf(out, "null");
+	else if (!strcmp(w, "hash"))
+		buf_printf(out, "This ZooKeeper instance is not currently serving requests");
+	else if (strcmp(w, "envi") && strcmp(w, "gtmk") && strcmp(w, "stmk"))
+		buf_printf(out, "This ZooKeeper instance is not currently serving requests\n");
+	else
+		return false;
+	return true;
 }
 
 static const char *lop_name(int32_t op)
@@ -362,6 +381,7 @@ void fourlw_run(struct node *n, const struct zoocfg *cfg, const char word[4], ui
 		buf_printf(out, "%s is not executed because it is not in the whitelist.\n", w);
 		return;
 	}
-	dispatch(n, cfg, w, out);
+	if (!answer_not_serving(n, w, out))
+		dispatch(n, cfg, w, out);
 	n->stats.packets_sent++;
 }

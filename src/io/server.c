@@ -13,6 +13,7 @@
 
 #include "admin/fourlw.h"
 #include "io/durable.h"
+#include "io/ensemble.h"
 #include "base/log.h"
 #include "base/zalloc.h"
 #include "io/clock.h"
@@ -38,6 +39,7 @@ struct server {
 	struct node node;
 	struct durable dur;
 	bool dur_open;
+	struct ensemble *ens;    /* a member of an ensemble: used instead of dur */
 	struct u64map clients;   /* conn id -> client */
 	bool stopping;
 };
@@ -252,6 +254,10 @@ static void on_connection(uv_stream_t *server, int status)
  * applied and answered when it reports them durable (on_persisted). */
 static void persist_step(struct server *s)
 {
+	if (s->ens) {
+		ensemble_step(s->ens);  /* proposed or forwarded instead */
+		return;
+	}
 	for (struct node_txn *t = node_take_persist(&s->node); t; t = t->next) {
 		if (durable_submit(&s->dur, t->zxid, &t->bytes) != 0) {
 			log_error("the txn log has stopped; stopping the server");
@@ -281,6 +287,7 @@ static void on_fatal(void *arg, const char *why)
 }
 
 static void timer_cb(uv_timer_t *t);
+static void flush_cb(void *arg);
 
 static void arm_timer(struct server *s)
 {
@@ -321,6 +328,11 @@ static void server_flush(struct server *s)
 	arm_timer(s);
 }
 
+static void flush_cb(void *arg)
+{
+	server_flush(arg);
+}
+
 static void timer_cb(uv_timer_t *t)
 {
 	struct server *s = t->data;
@@ -344,7 +356,7 @@ static void build_zconfig(const struct zoocfg *c, struct zconfig *z)
 	z->container_check_ms = c->container_check_interval_ms > 0 ? c->container_check_interval_ms : 60000;
 	z->container_max_per_minute = c->container_max_per_minute;
 	z->container_max_never_used_ms = c->container_max_never_used_interval_ms;
-	z->server_id = 1;  /* standalone: session ids carry server id 1 (§2.9.2) */
+	z->server_id = 1;  /* standalone: session ids carry server id 1 (§2.9.2); an ensemble's myid */
 	z->sessionless_timeout_ms = c->nio_sessionless_cnxn_timeout;
 }
 
@@ -355,18 +367,30 @@ struct server *server_start(uv_loop_t *loop, const struct zoocfg *cfg, struct bu
 	s->cfg = cfg;
 	struct zconfig z;
 	build_zconfig(cfg, &z);
+	bool quorum = zoocfg_is_distributed(cfg);
+	int64_t myid = 0;
+	if (quorum && zoocfg_read_myid(cfg, &myid, errmsg) != 0) {
+		zfree(s);
+		return NULL;
+	}
+	if (quorum)
+		z.server_id = myid;
 	node_init(&s->node, &z, clock_wall_ms());
 	u64map_init(&s->clients);
 	s->dur.on_persisted = on_persisted;
 	s->dur.on_fatal = on_fatal;
 	s->dur.arg = s;
-	if (durable_open(&s->dur, loop, cfg, &s->node, errmsg) != 0) {
+	if (quorum) {
+		s->ens = ensemble_open(loop, cfg, &s->node, flush_cb, s, errmsg);
+	} else if (durable_open(&s->dur, loop, cfg, &s->node, errmsg) == 0) {
+		s->dur_open = true;
+	}
+	if (!s->ens && !s->dur_open) {
 		node_free(&s->node);
 		u64map_free(&s->clients);
 		zfree(s);
 		return NULL;
 	}
-	s->dur_open = true;
 	uv_timer_init(loop, &s->timer);
 	s->timer.data = s;
 	uv_tcp_init(loop, &s->listener);
@@ -383,8 +407,13 @@ struct server *server_start(uv_loop_t *loop, const struct zoocfg *cfg, struct bu
 		buf_printf(errmsg, "cannot listen on %s:%d: %s", host, cfg->client_port, uv_strerror(rc));
 		uv_close((uv_handle_t *)&s->listener, NULL);
 		uv_close((uv_handle_t *)&s->timer, NULL);
-		durable_close(&s->dur);
+		if (s->ens)
+			ensemble_close(s->ens);
+		else
+			durable_close(&s->dur);
 		uv_run(loop, UV_RUN_NOWAIT);
+		if (s->ens)
+			ensemble_free(s->ens);
 		node_free(&s->node);
 		u64map_free(&s->clients);
 		zfree(s);
@@ -412,10 +441,14 @@ void server_stop(struct server *s)
 	zfree(all);
 	if (s->dur_open)
 		durable_close(&s->dur);
+	if (s->ens)
+		ensemble_close(s->ens);
 }
 
 void server_free(struct server *s)
 {
+	if (s->ens)
+		ensemble_free(s->ens);
 	node_free(&s->node);
 	u64map_free(&s->clients);
 	zfree(s);

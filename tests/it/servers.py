@@ -231,3 +231,97 @@ def make_server(kind, cfg=None, data_dir=None):
     if kind in ("java", "javazk", "zookeeper"):
         return JavaZkServer(cfg, data_dir)
     raise ValueError(kind)
+
+
+class JavaQuorumPeer(JavaZkServer):
+    """A Java ensemble member (QuorumPeerMain instead of the standalone main)."""
+
+    def command(self, cfg_path):
+        cmd = super().command(cfg_path)
+        cmd[-2] = "org.apache.zookeeper.server.quorum.QuorumPeerMain"
+        return cmd
+
+
+class Ensemble:
+    """An ensemble on loopback: one member per entry of `kinds` ("zabd" or
+    "java"), sids 1..n, each with its own client, quorum and election port
+    and dataDir (myid written there). start() launches every member and
+    waits (bounded) for one leader and n-1 followers."""
+
+    def __init__(self, kinds=("zabd", "zabd", "zabd"), cfg=None):
+        self.members = []
+        ports = [(free_port(), free_port()) for _ in kinds]
+        lines = {f"server.{i + 1}": f"127.0.0.1:{q}:{e}" for i, (q, e) in enumerate(ports)}
+        for i, kind in enumerate(kinds):
+            base = {"initLimit": "10", "syncLimit": "5", "tickTime": "500"}
+            base.update(lines)
+            base.update(cfg or {})
+            m = ZabdServer(base) if kind == "zabd" else JavaQuorumPeer(base)
+            m.sid = i + 1
+            with open(os.path.join(m.data_dir, "myid"), "w") as f:
+                f.write(f"{m.sid}\n")
+            self.members.append(m)
+
+    def launch(self, m):
+        cfg_path = m.write_cfg()
+        m.log = open(m.log_path, "ab")
+        m.proc = subprocess.Popen(m.command(cfg_path), stdout=m.log, stderr=subprocess.STDOUT,
+                                  cwd=m.tmp, env=m.env())
+
+    def mode(self, m):
+        """leader / follower / observer, or None while it does not serve."""
+        try:
+            out = four_letter(m.port, "srvr", timeout=1.0)
+        except OSError:
+            return None
+        for line in out.splitlines():
+            if line.startswith("Mode: "):
+                return line[6:].strip()
+        return None
+
+    def wait_serving(self, members=None, timeout=60.0):
+        """Wait until the given (default: all live) members serve, one as
+        leader; returns the leader."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            live = [m for m in (members or self.members) if m.alive()]
+            if not live:
+                break
+            modes = {m.sid: self.mode(m) for m in live}
+            if live and all(modes.values()) and list(modes.values()).count("leader") == 1:
+                return next(m for m in live if modes[m.sid] == "leader")
+            time.sleep(0.1)
+        logs = "\n".join(f"--- member {m.sid} ({m.kind}):\n{m.read_log()[-3000:]}" for m in self.members)
+        raise RuntimeError(f"no leader within {timeout}s: {modes}\n{logs}")
+
+    def start(self, timeout=60.0):
+        for m in self.members:
+            self.launch(m)
+        self.wait_serving(timeout=timeout)
+        return self
+
+    def leader(self):
+        return next((m for m in self.members if m.alive() and self.mode(m) == "leader"), None)
+
+    def followers(self):
+        return [m for m in self.members if m.alive() and self.mode(m) == "follower"]
+
+    @property
+    def hosts(self):
+        return ",".join(m.hosts for m in self.members)
+
+    def cleanup(self):
+        errors = []
+        for m in self.members:
+            try:
+                m.cleanup()
+            except AssertionError as e:
+                errors.append(str(e))
+        if errors:
+            raise AssertionError("\n".join(errors))
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.cleanup()

@@ -1,0 +1,170 @@
+"""A 3-node zabd ensemble on loopback, driven through stock kazoo clients:
+writes through any member reach every member with the same Stat, follower
+sessions and their ephemerals, watches fired on other members, the leader
+killed and replaced with nothing committed lost, a restarted member
+catching up, and a member that lost its quorum refusing service.
+
+With ZABD_IT_TARGET=java the same tests run against a Java 3.8 ensemble
+(the oracle)."""
+import os
+import signal
+import time
+
+import pytest
+from kazoo.client import KazooClient
+from kazoo.exceptions import NoNodeError
+
+from servers import Ensemble, four_letter, wait_until
+
+KIND = "java" if os.environ.get("ZABD_IT_TARGET") == "java" else "zabd"
+
+
+@pytest.fixture
+def ens():
+    e = Ensemble([KIND] * 3)
+    e.start(timeout=90)
+    yield e
+    e.cleanup()
+
+
+def client(member_or_hosts, timeout=15.0, randomize=True):
+    hosts = member_or_hosts if isinstance(member_or_hosts, str) else member_or_hosts.hosts
+    zk = KazooClient(hosts=hosts, timeout=timeout, randomize_hosts=randomize)
+    zk.start(timeout=timeout)
+    return zk
+
+
+def stat_tuple(s):
+    return (s.czxid, s.mzxid, s.pzxid, s.ctime, s.mtime, s.version, s.cversion, s.aversion,
+            s.ephemeralOwner, s.dataLength, s.numChildren)
+
+
+def test_modes_one_leader_two_followers(ens):
+    modes = sorted(ens.mode(m) for m in ens.members)
+    assert modes == ["follower", "follower", "leader"]
+    for m in ens.members:
+        assert four_letter(m.port, "ruok") == "imok"
+
+
+def test_write_anywhere_read_everywhere(ens):
+    clients = [client(m) for m in ens.members]
+    try:
+        for i, zk in enumerate(clients):
+            zk.create(f"/w{i}", f"from {i}".encode())
+        for zk in clients:
+            zk.sync("/")
+            for i in range(3):
+                data, _ = zk.get(f"/w{i}")
+                assert data == f"from {i}".encode()
+        stats = []
+        for zk in clients:
+            zk.sync("/")
+            stats.append([stat_tuple(zk.exists(f"/w{i}")) for i in range(3)])
+        assert stats[0] == stats[1] == stats[2]
+        # zxids come from the leader, one per write, in order
+        czxids = [s[0] for s in stats[0]]
+        assert czxids == sorted(czxids) and len(set(czxids)) == 3
+        # a failing write through a follower gets its error
+        f = next(zk for zk, m in zip(clients, ens.members) if ens.mode(m) == "follower")
+        with pytest.raises(Exception) as e:
+            f.create("/w0", b"again")
+        assert "NodeExists" in type(e.value).__name__
+        # sequential names are the leader's, whichever member was asked
+        # (the root's cversion: three creations before them)
+        names = [zk.create("/seq-", b"", sequence=True) for zk in clients]
+        assert sorted(names) == [f"/seq-{i:010d}" for i in range(3, 6)]
+    finally:
+        for zk in clients:
+            zk.stop()
+            zk.close()
+
+
+def test_follower_session_ephemeral_and_watch(ens):
+    fol = ens.followers()
+    a, b = client(fol[0]), client(ens.leader())
+    try:
+        a.create("/eph", b"x", ephemeral=True)
+        b.sync("/")
+        st = b.exists("/eph")
+        assert st is not None and st.ephemeralOwner == a.client_id[0]
+        # the session id carries the id of the member that made it (§2.9.2)
+        assert a.client_id[0] >> 56 == fol[0].sid
+        fired = []
+        b.exists("/eph", watch=lambda ev: fired.append(ev.type))
+        a.stop()
+        a.close()
+        assert wait_until(lambda: fired == ["DELETED"], tries=100, delay=0.1), fired
+        b.sync("/")
+        assert b.exists("/eph") is None
+    finally:
+        b.stop()
+        b.close()
+
+
+def test_leader_killed_nothing_committed_lost(ens):
+    zk = client(ens.hosts)
+    try:
+        for i in range(50):
+            zk.create(f"/k{i}", str(i).encode())
+        old = ens.leader()
+        old.kill(signal.SIGKILL)
+        rest = [m for m in ens.members if m is not old]
+        new = ens.wait_serving(rest, timeout=60)
+        assert new is not old
+        zk2 = client(",".join(m.hosts for m in rest))
+        try:
+            zk2.sync("/")
+            for i in range(50):
+                assert zk2.get(f"/k{i}")[0] == str(i).encode()
+            zk2.create("/after", b"new leader")
+            # the old leader comes back as a follower and catches up
+            ens.launch(old)
+            ens.wait_serving(timeout=60)
+            assert ens.mode(old) == "follower"
+            zk3 = client(old)
+            try:
+                zk3.sync("/")
+                assert zk3.get("/after")[0] == b"new leader"
+                assert len(zk3.get_children("/")) == len(zk2.get_children("/"))
+            finally:
+                zk3.stop()
+                zk3.close()
+        finally:
+            zk2.stop()
+            zk2.close()
+    finally:
+        zk.stop()
+        zk.close()
+
+
+def test_session_moves_to_another_member(ens):
+    fol = ens.followers()[0]
+    others = [m for m in ens.members if m is not fol]
+    # hosts in order: the session starts on the follower
+    zk = client(",".join([fol.hosts] + [m.hosts for m in others]), randomize=False)
+    try:
+        zk.create("/moving", b"", ephemeral=True)
+        sid = zk.client_id[0]
+        assert sid >> 56 == fol.sid
+        fol.kill(signal.SIGKILL)
+        time.sleep(0.5)
+        assert wait_until(lambda: zk.connected and zk.client_id[0] == sid, tries=200, delay=0.1)
+        zk.sync("/")
+        assert zk.exists("/moving").ephemeralOwner == sid
+    finally:
+        zk.stop()
+        zk.close()
+
+
+def test_no_quorum_no_service(ens):
+    lone = ens.followers()[0]
+    for m in ens.members:
+        if m is not lone:
+            m.kill(signal.SIGKILL)
+    assert wait_until(lambda: "not currently serving" in four_letter(lone.port, "srvr"), tries=200, delay=0.1)
+    assert four_letter(lone.port, "ruok") == "imok"
+    zk = KazooClient(hosts=lone.hosts, timeout=4.0)
+    with pytest.raises(Exception):
+        zk.start(timeout=3.0)
+    zk.stop()
+    zk.close()
