@@ -66,11 +66,11 @@ static int app_restore(void *ctx, uint64_t zxid, const uint8_t *p, size_t n)
 }
 
 static void app_request(void *ctx, uint64_t from_sid, int64_t session, int32_t cxid, int32_t type,
-			const uint8_t *body, size_t n)
+			const uint8_t *body, size_t n, const uint8_t *auth, size_t auth_len)
 {
 	struct ensemble *e = ctx;
 	(void)from_sid;
-	node_forwarded(e->node, session, cxid, type, body, n, clock_wall_ms());
+	node_forwarded(e->node, session, cxid, type, body, n, auth, auth_len, clock_wall_ms());
 }
 
 static void app_ping_data(void *ctx, struct buf *out)
@@ -155,7 +155,8 @@ static void hand_over(struct ensemble *e)
 		if (f->type == ZOP_SYNC)
 			(void)peer_sync(&e->peer, f->conn, now);
 		else
-			(void)peer_forward(&e->peer, f->session, f->cxid, f->type, f->body, f->len, now);
+			(void)peer_forward(&e->peer, f->session, f->cxid, f->type, f->body, f->len,
+					   f->body + f->len, f->auth_len, now);
 		zfree(f);
 		f = next;
 	}

@@ -168,3 +168,47 @@ def test_no_quorum_no_service(ens):
         zk.start(timeout=3.0)
     zk.stop()
     zk.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kinds", [("zabd", "java", "java"), ("java", "java", "zabd")],
+                         ids=["zabd-follows-java", "zabd-leads-java"])
+def test_mixed_with_java_members(kinds):
+    """One zabd among two Java 3.8 members: sid 1 follows a Java leader
+    (sid 3 wins FLE), sid 3 leads two Java followers. Writes through either
+    kind reach the other with the same Stat; a session on the zabd member
+    keeps its ephemeral alive past its timeout (touches reach the leader)
+    and its close removes it everywhere."""
+    if KIND == "java":
+        pytest.skip("mixed by definition")
+    e = Ensemble(kinds)
+    e.start(timeout=90)
+    try:
+        zm = next(m for m in e.members if m.kind == "zabd")
+        jm = next(m for m in e.members if m.kind != "zabd")
+        assert e.mode(zm) == ("follower" if zm.sid == 1 else "leader")
+        z, j = client(zm, timeout=6.0), client(jm, timeout=6.0)
+        try:
+            z.create("/z", b"from zabd")
+            z.create("/eph", b"", ephemeral=True)
+            seq = z.create("/s-", b"", sequence=True)
+            j.sync("/")
+            assert j.get("/z")[0] == b"from zabd"
+            assert j.exists(seq) is not None
+            j.create("/j", b"from java")
+            z.sync("/")
+            assert z.get("/j")[0] == b"from java"
+            for p in ("/z", "/j", seq):
+                assert stat_tuple(z.exists(p)) == stat_tuple(j.exists(p))
+            time.sleep(8)  # past the 6 s session timeout
+            j.sync("/")
+            assert j.exists("/eph").ephemeralOwner == z.client_id[0]
+            z.stop()
+            z.close()
+            assert wait_until(lambda: j.exists("/eph") is None, tries=50, delay=0.1)
+        finally:
+            for c in (z, j):
+                c.stop()
+                c.close()
+    finally:
+        e.cleanup()
