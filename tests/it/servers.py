@@ -248,13 +248,17 @@ class Ensemble:
     and dataDir (myid written there). start() launches every member and
     waits (bounded) for one leader and n-1 followers."""
 
-    def __init__(self, kinds=("zabd", "zabd", "zabd"), cfg=None):
+    def __init__(self, kinds=("zabd", "zabd", "zabd"), cfg=None, observers=0):
         self.members = []
         ports = [(free_port(), free_port()) for _ in kinds]
-        lines = {f"server.{i + 1}": f"127.0.0.1:{q}:{e}" for i, (q, e) in enumerate(ports)}
+        n_voters = len(kinds) - observers
+        lines = {f"server.{i + 1}": f"127.0.0.1:{q}:{e}" + (":observer" if i >= n_voters else "")
+                 for i, (q, e) in enumerate(ports)}
         for i, kind in enumerate(kinds):
             base = {"initLimit": "10", "syncLimit": "5", "tickTime": "500"}
             base.update(lines)
+            if i >= n_voters:
+                base["peerType"] = "observer"
             base.update(cfg or {})
             m = ZabdServer(base) if kind == "zabd" else JavaQuorumPeer(base)
             m.sid = i + 1

@@ -212,3 +212,77 @@ def test_mixed_with_java_members(kinds):
                 c.close()
     finally:
         e.cleanup()
+
+
+def test_observer_serves_and_does_not_vote():
+    """3 voters + 1 observer: the observer says so, serves reads, forwards
+    writes; with two voters gone the rest (one voter + the observer) is no
+    quorum."""
+    e = Ensemble([KIND] * 4, observers=1)
+    e.start(timeout=90)
+    try:
+        obs = e.members[3]
+        assert e.mode(obs) == "observer"
+        z = client(obs)
+        try:
+            z.create("/via-observer", b"o")
+            l = client(e.leader())
+            l.sync("/")
+            assert l.get("/via-observer")[0] == b"o"
+            l.stop()
+            l.close()
+        finally:
+            z.stop()
+            z.close()
+        voters = [m for m in e.members[:3]]
+        for m in voters[:2]:
+            m.kill(signal.SIGKILL)
+        assert wait_until(lambda: "not currently serving" in four_letter(voters[2].port, "srvr"),
+                          tries=200, delay=0.1)
+        assert wait_until(lambda: "not currently serving" in four_letter(obs.port, "srvr"),
+                          tries=200, delay=0.1)
+    finally:
+        e.cleanup()
+
+
+def test_lagging_member_catches_up_and_full_restart_keeps_data(ens):
+    """A follower down while 700 txns commit (more than the 500 the leader
+    keeps in memory) catches up from the leader's log or a snapshot when it
+    comes back; then every member is stopped and started again and the
+    tree is the same, read from each member's own data directory."""
+    lag = ens.followers()[0]
+    lag.kill(signal.SIGKILL)
+    zk = client(",".join(m.hosts for m in ens.members if m is not lag))
+    try:
+        for i in range(350):
+            zk.create(f"/n{i:04d}", b"v" * 20)
+            zk.set(f"/n{i:04d}", b"w")
+    finally:
+        zk.stop()
+        zk.close()
+    ens.launch(lag)
+    ens.wait_serving(timeout=60)
+    z = client(lag)
+    try:
+        z.sync("/")
+        kids = sorted(z.get_children("/"))
+        assert len([k for k in kids if k.startswith("n")]) == 350
+        assert z.get("/n0349") [0] == b"w" and z.exists("/n0349").version == 1
+        before = {k: stat_tuple(z.exists("/" + k)) for k in kids if k.startswith("n")}
+    finally:
+        z.stop()
+        z.close()
+    for m in ens.members:
+        m.stop()
+    for m in ens.members:
+        ens.launch(m)
+    ens.wait_serving(timeout=60)
+    for m in ens.members:
+        c = client(m)
+        try:
+            c.sync("/")
+            after = {k: stat_tuple(c.exists("/" + k)) for k in c.get_children("/") if k.startswith("n")}
+            assert after == before, f"member {m.sid}"
+        finally:
+            c.stop()
+            c.close()
