@@ -68,6 +68,13 @@ static void latency_line(struct node *n, struct buf *out)
 	buf_printf(out, "/%lld\n", (long long)st->max_latency_ms);
 }
 
+/* ServerState as srvr's Mode and mntr's zk_server_state print it. */
+static const char *role_name(const struct node *n)
+{
+	static const char *const names[] = {"standalone", "standalone", "leader", "follower", "observer"};
+	return names[n->role];
+}
+
 static void srvr_tail(struct node *n, struct buf *out)
 {
 	latency_line(n, out);
@@ -76,8 +83,7 @@ static void srvr_tail(struct node *n, struct buf *out)
 	buf_printf(out, "Connections: %zu\n", n->conns.count);
 	buf_printf(out, "Outstanding: %zu\n", outstanding(n));
 	buf_printf(out, "Zxid: 0x%llx\n", (unsigned long long)n->st.last_applied_zxid);
-	static const char *const modes[] = {"standalone", "standalone", "leader", "follower", "observer"};
-	buf_printf(out, "Mode: %s\n", modes[n->role]);
+	buf_printf(out, "Mode: %s\n", role_name(n));
 	buf_printf(out, "Node count: %zu\n", tree_count(&n->st.tree) + 1);
 }
 
@@ -206,7 +212,7 @@ static void mntr_cmd(struct node *n, struct buf *out)
 	while ((s = u64map_next(&n->st.tree.ephemerals, &pos)))
 		eph += ((struct eph_list *)s->value)->count;
 	buf_printf(out, "zk_version\t%s, %s\n", ZABD_VERSION, ZABD_BUILT);
-	buf_printf(out, "zk_server_state\tstandalone\n");
+	buf_printf(out, "zk_server_state\t%s\n", role_name(n));
 	buf_printf(out, "zk_avg_latency\t");
 	put_java_avg(out, (uint64_t)st->sum_latency_ms, st->n_latency);
 	buf_printf(out, "\n");
