@@ -319,6 +319,7 @@ static void qconn_handle_closed(uv_handle_t *h)
 		return;
 	qstream_free(&c->in);
 	buf_free(&c->outq);
+	buf_free(&c->pend);
 	zfree(c);
 }
 
@@ -330,6 +331,7 @@ static struct qconn *qconn_new(struct qnet *q, bool learner_side)
 	struct qstream_limits lim = {q->cfg.max_buffer, q->cfg.max_snap};
 	qstream_init(&c->in, &lim, learner_side);
 	buf_init(&c->outq);
+	buf_init(&c->pend);
 	uv_tcp_init(q->loop, &c->tcp);
 	uv_timer_init(q->loop, &c->timer);
 	c->tcp.data = c;
@@ -451,6 +453,46 @@ static bool is_snap_send(const uint8_t *p, size_t n)
 	       be32_get(p + 16) == 0xffffffffu;
 }
 
+/* Write what every connection gathered this turn, one write each. */
+static void flush_pending(uv_check_t *h)
+{
+	struct qnet *q = h->data;
+	for (size_t i = 0; i < q->ndirty; i++) {
+		struct qconn *c = u64map_get(&q->qconns, q->dirty[i]);
+		if (!c)
+			continue;
+		c->dirty = false;
+		if (c->state == C_OPEN && c->pend.len)
+			qnet_write(q, (uv_stream_t *)&c->tcp, c->pend.data, c->pend.len, c, qconn_write_done);
+		c->pend.len = 0;
+	}
+	q->ndirty = 0;
+	uv_check_stop(&q->flush_check);
+	uv_idle_stop(&q->flush_idle);
+}
+
+static void idle_noop(uv_idle_t *h)
+{
+	(void)h;
+}
+
+static void queue_send(struct qnet *q, struct qconn *c, const uint8_t *p, size_t n)
+{
+	buf_put(&c->pend, p, n);
+	if (c->dirty)
+		return;
+	c->dirty = true;
+	if (q->ndirty == q->capdirty) {
+		q->capdirty = q->capdirty ? 2 * q->capdirty : 16;
+		q->dirty = zrealloc(q->dirty, q->capdirty * sizeof *q->dirty);
+	}
+	q->dirty[q->ndirty++] = c->id;
+	if (q->ndirty == 1 && !q->stopping) {
+		uv_check_start(&q->flush_check, flush_pending);
+		uv_idle_start(&q->flush_idle, idle_noop);
+	}
+}
+
 static void env_send(void *ctx, uint64_t conn, const uint8_t *p, size_t n)
 {
 	struct qnet *q = ctx;
@@ -461,7 +503,7 @@ static void env_send(void *ctx, uint64_t conn, const uint8_t *p, size_t n)
 		buf_put(&c->outq, p, n);
 		return;
 	}
-	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) + n > q->cfg.max_write_backlog) {
+	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) + c->pend.len + n > q->cfg.max_write_backlog) {
 		log_warn("quorum connection %llu: peer too slow, dropped", (unsigned long long)conn);
 		qconn_close(q, c, true);
 		return;
@@ -472,11 +514,11 @@ static void env_send(void *ctx, uint64_t conn, const uint8_t *p, size_t n)
 		buf_init(&b);
 		buf_put(&b, p, n);
 		jute_put_cstr(&b, "BenWasHere");
-		qnet_write(q, (uv_stream_t *)&c->tcp, b.data, b.len, c, qconn_write_done);
+		queue_send(q, c, b.data, b.len);
 		buf_free(&b);
 		return;
 	}
-	qnet_write(q, (uv_stream_t *)&c->tcp, p, n, c, qconn_write_done);
+	queue_send(q, c, p, n);
 }
 
 static void env_close(void *ctx, uint64_t conn)
@@ -554,7 +596,11 @@ int qnet_start(struct qnet *q, const struct qnet_sink *sink, struct buf *errmsg)
 	uv_timer_init(q->loop, &q->defer);
 	q->tick.data = q;
 	q->defer.data = q;
-	q->handles = 2;
+	uv_check_init(q->loop, &q->flush_check);
+	uv_idle_init(q->loop, &q->flush_idle);
+	q->flush_check.data = q;
+	q->flush_idle.data = q;
+	q->handles = 4;
 	q->started = true;
 	struct sockaddr_storage qa = q->my_qaddr;
 	if (q->cfg.listen_all_ips)
@@ -605,6 +651,8 @@ void qnet_stop(struct qnet *q)
 	qnet_elect_stop(q);
 	uv_close((uv_handle_t *)&q->tick, q_handle_closed);
 	uv_close((uv_handle_t *)&q->defer, q_handle_closed);
+	uv_close((uv_handle_t *)&q->flush_check, q_handle_closed);
+	uv_close((uv_handle_t *)&q->flush_idle, q_handle_closed);
 	if (q->qlisten_on)
 		uv_close((uv_handle_t *)&q->qlisten, q_handle_closed);
 }
@@ -616,6 +664,7 @@ void qnet_free(struct qnet *q)
 	for (size_t i = 0; i < q->ndq; i++)
 		zfree(q->dq[i].data);
 	zfree(q->dq);
+	zfree(q->dirty);
 	qnet_elect_free(q);
 	u64map_free(&q->qconns);
 	zfree(q);

@@ -53,6 +53,8 @@ struct qconn {
 	int handles;
 	struct qstream in;
 	struct buf outq;         /* what the core sent while connecting */
+	struct buf pend;         /* sent during this loop turn, written at its end */
+	bool dirty;              /* in qnet.dirty */
 };
 
 enum defer_kind { D_SELF_VOTE, D_DISCONNECT };
@@ -84,6 +86,13 @@ struct qnet {
 	struct defer_ev *dq;
 	size_t ndq, capdq;
 	struct qnet_stats st;
+	/* Quorum writes are gathered per connection for one loop turn and
+	 * written together (a leader sends a PROPOSAL and a COMMIT per txn to
+	 * every follower: one write each would cost a syscall per packet). */
+	uv_check_t flush_check;  /* after the turn's I/O callbacks */
+	uv_idle_t flush_idle;    /* keeps the turn from blocking in poll meanwhile */
+	uint64_t *dirty;         /* conn ids with pend bytes */
+	size_t ndirty, capdirty;
 	char rbuf[65536];
 };
 
