@@ -73,6 +73,19 @@ static void app_request(void *ctx, uint64_t from_sid, int64_t session, int32_t c
 	node_forwarded(e->node, session, cxid, type, body, n, auth, auth_len, clock_wall_ms());
 }
 
+static bool app_revalidate(void *ctx, uint64_t from_sid, int64_t session, int32_t timeout_ms)
+{
+	struct ensemble *e = ctx;
+	(void)from_sid;
+	return node_revalidate(e->node, session, timeout_ms, clock_wall_ms());
+}
+
+static void app_revalidated(void *ctx, int64_t session, bool valid)
+{
+	struct ensemble *e = ctx;
+	node_revalidated(e->node, session, valid, clock_wall_ms());
+}
+
 static void app_ping_data(void *ctx, struct buf *out)
 {
 	struct ensemble *e = ctx;
@@ -154,6 +167,8 @@ static void hand_over(struct ensemble *e)
 		struct node_fwd *next = f->next;
 		if (f->type == ZOP_SYNC)
 			(void)peer_sync(&e->peer, f->conn, now);
+		else if (f->type == NODE_FWD_REVALIDATE)
+			(void)peer_revalidate(&e->peer, f->session, f->cxid, now);
 		else
 			(void)peer_forward(&e->peer, f->session, f->cxid, f->type, f->body, f->len,
 					   f->body + f->len, f->auth_len, now);
@@ -262,7 +277,8 @@ struct ensemble *ensemble_open(uv_loop_t *loop, const struct zoocfg *cfg, struct
 		goto fail;
 	struct zab_env app = {.ctx = e, .apply = app_apply, .snapshot = app_snapshot, .restore = app_restore,
 			      .request = app_request, .ping_data = app_ping_data, .touch = app_touch,
-			      .sync_done = app_sync_done, .trace = app_trace, .fatal = app_fatal};
+			      .sync_done = app_sync_done, .trace = app_trace, .fatal = app_fatal,
+			      .revalidate = app_revalidate, .revalidated = app_revalidated};
 	struct zab_env env;
 	qnet_env(e->net, &app, &env);
 	struct zab_store st = ens_store_seam(e->store);

@@ -547,6 +547,13 @@ FWD(trace, (void *ctx, const char *l), (q->app.ctx, l))
 FWD(fatal, (void *ctx, const char *w), (q->app.ctx, w))
 
 FWD(ping_data, (void *ctx, struct buf *out), (q->app.ctx, out))
+FWD(revalidated, (void *ctx, int64_t s, bool v), (q->app.ctx, s, v))
+
+static bool fwd_revalidate(void *ctx, uint64_t f, int64_t s, int32_t t)
+{
+	struct qnet *q = ctx;
+	return q->app.revalidate ? q->app.revalidate(q->app.ctx, f, s, t) : false;
+}
 FWD(touch, (void *ctx, uint64_t f, const uint8_t *p, size_t n), (q->app.ctx, f, p, n))
 
 static int fwd_restore(void *ctx, uint64_t zxid, const uint8_t *p, size_t n)
@@ -564,6 +571,8 @@ void qnet_env(struct qnet *q, const struct zab_env *app, struct zab_env *out)
 		.restore = fwd_restore, .request = fwd_request,
 		.ping_data = q->app.ping_data ? fwd_ping_data : NULL,
 		.touch = q->app.touch ? fwd_touch : NULL, .sync_done = fwd_sync_done,
+		.revalidate = q->app.revalidate ? fwd_revalidate : NULL,
+		.revalidated = q->app.revalidated ? fwd_revalidated : NULL,
 		.trace = fwd_trace, .fatal = fwd_fatal,
 	};
 }

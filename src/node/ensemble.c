@@ -168,6 +168,35 @@ void ensemble_create_session(struct node *n, struct node_conn *c, int64_t id, in
 	push_forward(n, c, id, 0, ZOP_CREATE_SESSION, body, sizeof body);
 }
 
+void ensemble_revalidate(struct node *n, struct node_conn *c, int64_t session, int32_t timeout)
+{
+	u64map_put(&n->handshaking, (uint64_t)session, (void *)(uintptr_t)c->id);
+	push_forward(n, c, session, timeout, NODE_FWD_REVALIDATE, NULL, 0);
+}
+
+void node_revalidated(struct node *n, int64_t session, bool valid, int64_t now_ms)
+{
+	uint64_t id = (uint64_t)(uintptr_t)u64map_get(&n->handshaking, (uint64_t)session);
+	struct node_conn *c = id ? node_conn_get(n, id) : NULL;
+	if (!c || c->state != CONN_HANDSHAKE || c->handshake_zxid == NREQ_FORWARDED)
+		return;  /* gone, or a createSession of the same id (cannot be) */
+	u64map_del(&n->handshaking, (uint64_t)session);
+	if (valid)
+		handshake_reattached(n, c, c->timeout_ms, now_ms);
+	else
+		handshake_refused(n, c);
+}
+
+bool node_revalidate(struct node *n, int64_t session, int32_t timeout_ms, int64_t now_ms)
+{
+	(void)timeout_ms;
+	struct session *s = session_get(&n->st.sessions, session);
+	if (n->role != NODE_LEADING || !s || s->closing)
+		return false;
+	session_touch(&n->st.sessions, s, now_ms);
+	return true;
+}
+
 struct node_fwd *node_take_forward(struct node *n)
 {
 	struct node_fwd *f = n->fwd_head;

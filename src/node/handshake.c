@@ -14,6 +14,8 @@
 #include "node/internal.h"
 #include "request/prep.h"
 
+static void run_held(struct node *n, struct node_conn *c, int64_t now_ms);
+
 static void send_connect_response(struct node *n, struct node_conn *c, int32_t timeout_ms, int64_t session_id)
 {
 	uint8_t pw[16] = {0};
@@ -53,11 +55,11 @@ static void hold_frame(struct node_conn *c, const uint8_t *frame, size_t len, in
 	c->held_tail = r;
 }
 
-static void reattach(struct node *n, struct node_conn *c, const struct jr_connect_request *q,
-		     int32_t timeout, int64_t now_ms)
+/* The session is ours now: answer the client. */
+void handshake_reattached(struct node *n, struct node_conn *c, int32_t timeout, int64_t now_ms)
 {
-	struct session *s = session_get(&n->st.sessions, q->session_id);
-	if (!s || s->closing || !session_password_ok(q->session_id, q->passwd.data, q->passwd.len)) {
+	struct session *s = session_get(&n->st.sessions, c->session_id);
+	if (!s || s->closing) {
 		send_connect_response(n, c, 0, 0);
 		conn_close_soon(n, c);
 		return;
@@ -72,10 +74,37 @@ static void reattach(struct node *n, struct node_conn *c, const struct jr_connec
 	session_touch(&n->st.sessions, s, now_ms);
 	if (n->role != NODE_STANDALONE)
 		ensemble_touched(n, s);
-	c->session_id = s->id;
 	c->state = CONN_OPEN;
 	c->st.est_ms = now_ms;
 	send_connect_response(n, c, timeout, s->id);
+	run_held(n, c, now_ms);
+}
+
+void handshake_refused(struct node *n, struct node_conn *c)
+{
+	send_connect_response(n, c, 0, 0);
+	conn_close_soon(n, c);
+}
+
+static void reattach(struct node *n, struct node_conn *c, const struct jr_connect_request *q,
+		     int32_t timeout, int64_t now_ms)
+{
+	struct session *s = session_get(&n->st.sessions, q->session_id);
+	if (!s || s->closing || !session_password_ok(q->session_id, q->passwd.data, q->passwd.len)) {
+		send_connect_response(n, c, 0, 0);
+		conn_close_soon(n, c);
+		return;
+	}
+	c->session_id = s->id;
+	if (node_is_learner(n)) {
+		/* the leader owns sessions: ask it (REVALIDATE) and hold what
+		 * follows until it answers (node_revalidated) */
+		c->state = CONN_HANDSHAKE;
+		c->timeout_ms = timeout;
+		ensemble_revalidate(n, c, s->id, timeout);
+		return;
+	}
+	handshake_reattached(n, c, timeout, now_ms);
 }
 
 void handshake_frame(struct node *n, struct node_conn *c, const uint8_t *frame, size_t len, int64_t now_ms)
@@ -132,6 +161,12 @@ void handshake_applied(struct node *n, struct node_conn *c, int64_t now_ms)
 	c->state = CONN_OPEN;
 	c->st.est_ms = now_ms;
 	send_connect_response(n, c, c->timeout_ms, s->id);
+	run_held(n, c, now_ms);
+}
+
+/* Frames that arrived during the handshake, in order. */
+static void run_held(struct node *n, struct node_conn *c, int64_t now_ms)
+{
 	struct nreq *held = c->held_head;
 	c->held_head = c->held_tail = NULL;
 	while (held) {

@@ -33,6 +33,8 @@ void node_notify(void *arg, uint64_t conn, int32_t type, const char *path, size_
 /* handshake.c */
 void handshake_frame(struct node *n, struct node_conn *c, const uint8_t *frame, size_t len, int64_t now_ms);
 void handshake_applied(struct node *n, struct node_conn *c, int64_t now_ms);
+void handshake_reattached(struct node *n, struct node_conn *c, int32_t timeout, int64_t now_ms);
+void handshake_refused(struct node *n, struct node_conn *c);
 
 /* pipeline.c */
 void pipeline_frame(struct node *n, struct node_conn *c, const uint8_t *frame, size_t len, int64_t now_ms);
@@ -48,6 +50,7 @@ void pipeline_deliver(struct node *n, struct node_txn *t, uint64_t owner, int64_
 void ensemble_forward(struct node *n, struct node_conn *c, int32_t xid, int32_t op, const uint8_t *body,
 		      size_t len, int64_t now_ms);
 void ensemble_create_session(struct node *n, struct node_conn *c, int64_t id, int32_t timeout);
+void ensemble_revalidate(struct node *n, struct node_conn *c, int64_t session, int32_t timeout);
 void ensemble_touched(struct node *n, const struct session *s);
 bool ensemble_expires_sessions(const struct node *n);
 

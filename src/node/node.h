@@ -78,7 +78,10 @@ struct node_txn {
 enum node_role { NODE_STANDALONE = 0, NODE_LOOKING, NODE_LEADING, NODE_FOLLOWING, NODE_OBSERVING };
 
 /* A client request a learner sends to the leader (REQUEST: session, cxid,
- * type, body); the shell takes them with node_take_forward(). */
+ * type, body); the shell takes them with node_take_forward(). Type
+ * NODE_FWD_REVALIDATE is a reattaching session to revalidate (REVALIDATE,
+ * cxid = the timeout). */
+#define NODE_FWD_REVALIDATE (-100)
 struct node_fwd {
 	struct node_fwd *next;
 	int64_t session;
@@ -114,7 +117,8 @@ struct node {
 	/* ensemble (node/ensemble.c) */
 	enum node_role role;
 	struct node_fwd *fwd_head, *fwd_tail;  /* learner: to forward, in order */
-	struct u64map handshaking;  /* learner: session id -> conn awaiting its createSession */
+	struct u64map handshaking;  /* learner: session id -> conn awaiting its createSession or
+				     * its REVALIDATE answer */
 	struct u64map touched;      /* learner: session id -> timeout, active since the last PING */
 };
 
@@ -163,6 +167,10 @@ void node_forwarded(struct node *n, int64_t session, int32_t cxid, int32_t type,
 struct node_fwd *node_take_forward(struct node *n);
 /* Learner: the leader completed the sync forwarded for this connection. */
 void node_sync_done(struct node *n, uint64_t conn, int64_t now_ms);
+/* Leader: is this session alive (a learner's REVALIDATE)? Touches it.
+ * Learner: the leader's answer for a reattaching client. */
+bool node_revalidate(struct node *n, int64_t session, int32_t timeout_ms, int64_t now_ms);
+void node_revalidated(struct node *n, int64_t session, bool valid, int64_t now_ms);
 /* Learner: the touch table for a PING reply; leader: apply one. */
 void node_take_touches(struct node *n, struct buf *out);
 void node_apply_touches(struct node *n, const uint8_t *p, size_t len, int64_t now_ms);

@@ -208,6 +208,16 @@ int peer_forward(struct peer *p, int64_t session, int32_t cxid, int32_t type,
 	return rc;
 }
 
+int peer_revalidate(struct peer *p, int64_t session, int32_t timeout_ms, uint64_t now_ms)
+{
+	if (p->z.dead || (p->z.role != ZAB_FOLLOWING && p->z.role != ZAB_OBSERVING))
+		return -1;
+	p->z.now_ms = now_ms;
+	int rc = zab_learner_revalidate(&p->z, session, timeout_ms);
+	after_event(p, now_ms);
+	return rc;
+}
+
 int peer_sync(struct peer *p, uint64_t token, uint64_t now_ms)
 {
 	if (p->z.dead || !peer_is_serving(p))

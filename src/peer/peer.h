@@ -67,6 +67,10 @@ int peer_forward(struct peer *p, int64_t session, int32_t cxid, int32_t type,
  * of the call has reached us. -1 if not serving. */
 int peer_sync(struct peer *p, uint64_t token, uint64_t now_ms);
 
+/* Learner, serving: ask the leader whether a reattaching client's session
+ * lives (env->revalidated answers). -1 if not a serving learner. */
+int peer_revalidate(struct peer *p, int64_t session, int32_t timeout_ms, uint64_t now_ms);
+
 /* Serving clients: an established leader, or a learner after UPTODATE. */
 bool peer_is_serving(const struct peer *p);
 bool peer_is_established_leader(const struct peer *p);

@@ -504,8 +504,18 @@ void zab_leader_on_packet(struct zab *z, uint64_t conn, uint64_t from, const uin
 		if (len > 0 && z->env.touch && !h->observer)
 			z->env.touch(z->env.ctx, h->sid, d, (size_t)len);
 		break;
+	case ZAB_REVALIDATE:
+		if (len >= 12 && h->st == LH_ACTIVE && z->env.revalidate) {
+			int64_t session = (int64_t)be64_get(d);
+			bool valid = z->env.revalidate(z->env.ctx, h->sid, session, (int32_t)be32_get(d + 8));
+			uint8_t r[9];
+			memcpy(r, d, 8);
+			r[8] = valid;
+			zab_send_packet(z, h->conn, ZAB_REVALIDATE, zxid, r, 9);
+		}
+		break;
 	default:
-		break;  /* REVALIDATE is the node's */
+		break;
 	}
 }
 

@@ -332,6 +332,11 @@ static void on_broadcast(struct zab *z, int type, uint64_t zxid, const uint8_t *
 	case ZAB_SYNC:
 		on_sync_done(z);
 		break;
+	case ZAB_REVALIDATE:
+		/* {long session, boolean valid} (Learner.revalidate) */
+		if (len >= 9 && z->env.revalidated)
+			z->env.revalidated(z->env.ctx, (int64_t)be64_get(d), d[8] != 0);
+		break;
 	default:
 		break;
 	}
@@ -420,6 +425,20 @@ int zab_learner_forward(struct zab *z, int64_t session, int32_t cxid, int32_t ty
 	z->env.send(z->env.ctx, F->conn, pk.data, pk.len);
 	buf_free(&pk);
 	buf_free(&b);
+	return 0;
+}
+
+int zab_learner_revalidate(struct zab *z, int64_t session, int32_t timeout_ms)
+{
+	struct zab_learner *F = &z->F;
+	if (F->st != LR_SERVING || z->dead)
+		return -1;
+	uint8_t d[12];
+	for (int i = 0; i < 8; i++)
+		d[i] = (uint8_t)((uint64_t)session >> (56 - 8 * i));
+	for (int i = 0; i < 4; i++)
+		d[8 + i] = (uint8_t)((uint32_t)timeout_ms >> (24 - 8 * i));
+	zab_send_packet(z, F->conn, ZAB_REVALIDATE, (uint64_t)-1, d, 12);
 	return 0;
 }
 

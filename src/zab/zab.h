@@ -158,6 +158,12 @@ struct zab_env {
 	 * learner (LearnerHandler touches each session). */
 	void (*ping_data)(void *ctx, struct buf *out);
 	void (*touch)(void *ctx, uint64_t from_sid, const uint8_t *p, size_t n);
+	/* Optional. Leader: a learner asks whether a reattaching client's
+	 * session is alive (REVALIDATE {long session, int timeout}); return
+	 * true after touching it and making the learner its owner. Learner:
+	 * the leader's answer to zab_learner_revalidate. */
+	bool (*revalidate)(void *ctx, uint64_t from_sid, int64_t session, int32_t timeout_ms);
+	void (*revalidated)(void *ctx, int64_t session, bool valid);
 	/* A client sync issued with peer_sync(token) is complete. */
 	void (*sync_done)(void *ctx, uint64_t token);
 	/* A short line for traces (role changes, sync decisions). */
@@ -364,6 +370,7 @@ void zab_learner_on_tick(struct zab *z);
 int zab_learner_forward(struct zab *z, int64_t session, int32_t cxid, int32_t type,
 			const uint8_t *body, size_t n, const uint8_t *auth, size_t auth_len);
 int zab_learner_sync(struct zab *z, uint64_t token);
+int zab_learner_revalidate(struct zab *z, int64_t session, int32_t timeout_ms);
 void zab_learner_stop(struct zab *z);
 
 #endif

@@ -286,3 +286,34 @@ def test_lagging_member_catches_up_and_full_restart_keeps_data(ens):
         finally:
             c.stop()
             c.close()
+
+
+@pytest.mark.slow
+def test_session_moves_from_java_member_to_zabd():
+    """A session made on a Java follower moves to a zabd follower when its
+    server dies: zabd asks the Java leader (REVALIDATE), which makes zabd the
+    session's owner, so the session's next writes through zabd succeed
+    (without it Java answers SessionMoved) and its ephemeral stays."""
+    if KIND == "java":
+        pytest.skip("mixed by definition")
+    e = Ensemble(("zabd", "java", "java"))
+    e.start(timeout=90)
+    try:
+        zm = e.members[0]
+        jf = next(m for m in e.members[1:] if e.mode(m) == "follower")
+        zk = client(f"{jf.hosts},{zm.hosts}", timeout=6.0, randomize=False)
+        try:
+            zk.create("/moved", b"", ephemeral=True)
+            sid = zk.client_id[0]
+            assert sid >> 56 == jf.sid
+            jf.kill(signal.SIGKILL)
+            time.sleep(0.5)
+            assert wait_until(lambda: zk.connected and zk.client_id[0] == sid, tries=200, delay=0.1)
+            zk.create("/after-move", b"ok")
+            zk.set("/moved", b"still mine")
+            assert zk.exists("/moved").ephemeralOwner == sid
+        finally:
+            zk.stop()
+            zk.close()
+    finally:
+        e.cleanup()
