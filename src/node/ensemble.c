@@ -189,10 +189,12 @@ void node_revalidated(struct node *n, int64_t session, bool valid, int64_t now_m
 
 bool node_revalidate(struct node *n, int64_t session, int32_t timeout_ms, int64_t now_ms)
 {
-	(void)timeout_ms;
 	struct session *s = session_get(&n->st.sessions, session);
 	if (n->role != NODE_LEADING || !s || s->closing)
 		return false;
+	/* the reattaching client's timeout governs from now on */
+	if (timeout_ms > 0)
+		s->timeout_ms = timeout_ms;
 	session_touch(&n->st.sessions, s, now_ms);
 	return true;
 }
@@ -237,11 +239,12 @@ static uint64_t learner_owner(struct node *n, const struct jr_txn_header *h, int
 	}
 	struct session *s = session_get(&n->st.sessions, h->client_id);
 	struct node_conn *c = s && s->conn_id ? node_conn_get(n, s->conn_id) : NULL;
-	if (!c)
+	/* only the request it answers makes the connection the txn's owner: a
+	 * closeSession the leader made (expiry) then closes the connection */
+	if (!c || !c->qhead || c->qhead->zxid != NREQ_FORWARDED || c->qhead->xid != h->cxid ||
+	    c->qhead->op == ZOP_SYNC)
 		return 0;
-	if (c->qhead && c->qhead->zxid == NREQ_FORWARDED && c->qhead->xid == h->cxid &&
-	    c->qhead->op != ZOP_SYNC)
-		c->qhead->zxid = zxid;
+	c->qhead->zxid = zxid;
 	return c->id;
 }
 
@@ -354,7 +357,12 @@ void node_apply_touches(struct node *n, const uint8_t *p, size_t len, int64_t no
 {
 	for (size_t off = 0; off + 12 <= len; off += 12) {
 		struct session *s = session_get(&n->st.sessions, (int64_t)be64_get(p + off));
-		if (s && !s->closing)
-			session_touch(&n->st.sessions, s, now_ms);
+		int32_t timeout = (int32_t)be32_get(p + off + 8);
+		if (!s || s->closing)
+			continue;
+		/* Java touches with the learner's timeout for the session */
+		if (timeout > 0)
+			s->timeout_ms = timeout;
+		session_touch(&n->st.sessions, s, now_ms);
 	}
 }

@@ -230,6 +230,8 @@ def make_server(kind, cfg=None, data_dir=None):
         return ZabdServer(cfg, data_dir)
     if kind in ("java", "javazk", "zookeeper"):
         return JavaZkServer(cfg, data_dir)
+    if kind == "zabd-follower":
+        return FollowerTarget(cfg, data_dir)
     raise ValueError(kind)
 
 
@@ -329,3 +331,32 @@ class Ensemble:
 
     def __exit__(self, *exc):
         self.cleanup()
+
+
+class FollowerTarget:
+    """ZABD_IT_TARGET=zabd-follower: the server under test is a follower of a
+    3-node zabd ensemble started with the test's config (every request goes
+    through the forwarding path). Only start/stop/cleanup of the whole."""
+
+    kind = "zabd"
+
+    def __init__(self, cfg=None, data_dir=None):
+        c = {"tickTime": "2000"}  # the standalone tests' default, not the ensemble tests' 500
+        c.update(cfg or {})
+        self.ens = Ensemble(["zabd"] * 3, cfg=c)
+        self.member = self.ens.members[0]
+
+    def start(self, timeout=60.0):
+        self.ens.start(timeout=timeout)
+        self.member = self.ens.followers()[0]
+        return self
+
+    def __getattr__(self, name):
+        return getattr(self.member, name)
+
+    def stop(self):
+        for m in self.ens.members:
+            m.stop()
+
+    def cleanup(self):
+        self.ens.cleanup()
