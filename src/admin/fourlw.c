@@ -82,7 +82,11 @@ static void srvr_tail(struct node *n, struct buf *out)
 	buf_printf(out, "Sent: %llu\n", (unsigned long long)n->stats.packets_sent);
 	buf_printf(out, "Connections: %zu\n", n->conns.count);
 	buf_printf(out, "Outstanding: %zu\n", outstanding(n));
-	buf_printf(out, "Zxid: 0x%llx\n", (unsigned long long)n->st.last_applied_zxid);
+	/* Java prints the highest zxid handed out (hzxid): a fresh leader's is
+	 * its epoch << 32, before any txn */
+	int64_t z = n->st.last_prepared_zxid > n->st.last_applied_zxid ? n->st.last_prepared_zxid
+									: n->st.last_applied_zxid;
+	buf_printf(out, "Zxid: 0x%llx\n", (unsigned long long)z);
 	buf_printf(out, "Mode: %s\n", role_name(n));
 	buf_printf(out, "Node count: %zu\n", tree_count(&n->st.tree) + 1);
 }

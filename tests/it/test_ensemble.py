@@ -44,6 +44,10 @@ def test_modes_one_leader_two_followers(ens):
     assert modes == ["follower", "follower", "leader"]
     for m in ens.members:
         assert four_letter(m.port, "ruok") == "imok"
+    # a fresh leader's highest zxid is its first epoch's, before any txn
+    assert "Zxid: 0x100000000\n" in four_letter(ens.leader().port, "srvr")
+    for m in ens.followers():
+        assert "Zxid: 0x0\n" in four_letter(m.port, "srvr")
 
 
 def test_write_anywhere_read_everywhere(ens):
