@@ -2,8 +2,7 @@
 
 #include <stddef.h>
 #include <string.h>
-#include <zlib.h>
-
+#include "base/crc32.h"
 #include "base/zalloc.h"
 #include "base/zassert.h"
 #include "jute/proto.h"
@@ -16,11 +15,11 @@ static uint32_t node_digest(const struct znode *n)
 {
 	if (n->path_len > 11 && memcmp(n->path, "/zookeeper/", 11) == 0)
 		return 0;
-	uLong crc = crc32(0L, Z_NULL, 0);
+	uint32_t crc = 0;
 	if (n->path_len > 1)
-		crc = crc32(crc, (const Bytef *)n->path, n->path_len);
+		crc = crc32_update(crc, n->path, n->path_len);
 	if (n->data_len > 0)
-		crc = crc32(crc, n->data, (uInt)n->data_len);
+		crc = crc32_update(crc, n->data, (size_t)n->data_len);
 	uint8_t b[60];
 	uint8_t *p = b;
 	const int64_t longs[5] = {n->czxid, n->mzxid, n->pzxid, n->ctime, n->mtime};
@@ -33,8 +32,7 @@ static uint32_t node_digest(const struct znode *n)
 			p[k] = (uint8_t)((uint32_t)ints[i] >> (24 - 8 * k));
 	for (int k = 0; k < 8; k++)
 		p[k] = (uint8_t)((uint64_t)n->ephemeral_owner >> (56 - 8 * k));
-	crc = crc32(crc, b, sizeof b);
-	return (uint32_t)crc;
+	return crc32_update(crc, b, sizeof b);
 }
 
 static void redigest(struct tree *t, struct znode *n)
