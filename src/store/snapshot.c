@@ -611,10 +611,16 @@ static int read_body(struct sr *r, const struct snapshot_callbacks *cb, void *ar
 		rc = read_sessions(r, cb, arg, info);
 	if (rc == 0)
 		rc = read_acls(r, cb, arg, info);
+	uint64_t nodes_at = r->pos;
 	while (rc == 0) {
 		rc = read_node(r, cb, arg);
-		if (rc == 0)
-			info->nodes++;
+		if (rc == 0 && ++info->nodes == SNAPSHOT_HINT_NODES && !r->gz && cb && cb->on_nodes_hint) {
+			/* a tenth more than the average so far predicts (the trailer
+			 * is a few bytes, so nearly all that is left is nodes) */
+			double per = (double)(r->pos - nodes_at) / (double)info->nodes;
+			double more = (double)left(r) / per * 1.1;
+			cb->on_nodes_hint(arg, info->nodes + (uint64_t)more);
+		}
 	}
 	if (rc == 1)
 		rc = read_seal(r);

@@ -180,7 +180,7 @@ static void index_node(struct tree *t, struct znode *n)
 
 void tree_init_empty(struct tree *t, bool ttl_enabled)
 {
-	keymap_init(&t->nodes, offsetof(struct znode, path));
+	keymap_init(&t->nodes, offsetof(struct znode, path), offsetof(struct znode, path_len));
 	u64map_init(&t->ephemerals);
 	acl_cache_init(&t->acls);
 	t->digest = 0;
@@ -243,6 +243,11 @@ struct znode *tree_get(const struct tree *t, const char *path, size_t len)
 size_t tree_count(const struct tree *t)
 {
 	return t->nodes.count;
+}
+
+void tree_reserve(struct tree *t, uint64_t n)
+{
+	keymap_reserve(&t->nodes, (size_t)(n < (1u << 28) ? n : (1u << 28)));
 }
 
 struct znode *tree_next(const struct tree *t, size_t *pos)
@@ -396,14 +401,11 @@ static struct znode *restore_parent(struct tree *t, const char *path, size_t pl)
 	return p;
 }
 
-static void restore_fields(struct tree *t, struct znode *n, struct jute_bytes data, int64_t acl_ref,
+/* Data and stat as persisted (the ACL ref is set once the node is in). */
+static void restore_fields(struct znode *n, struct jute_bytes data,
 			   const struct jr_stat_persisted *st)
 {
 	set_data_buf(n, data);
-	t->data_bytes += (uint64_t)(data.len > 0 ? data.len : 0);
-	n->acl_ref = acl_ref;
-	if (acl_ref != ACL_REF_OPEN)
-		acl_cache_addref(&t->acls, acl_ref);
 	n->czxid = st->czxid;
 	n->mzxid = st->mzxid;
 	n->ctime = st->ctime;
@@ -437,16 +439,28 @@ int tree_restore_node(struct tree *t, const char *path, size_t len, struct jute_
 		struct znode *parent = restore_parent(t, path, path_parent_len(path, len));
 		if (!parent)
 			return TREE_RESTORE_NO_PARENT;
+		/* the index slot is a cache miss: start fetching it, build the
+		 * node and its digest meanwhile, then insert */
+		uint64_t h = keymap_hash(path, len);
+		keymap_prefetch(&t->nodes, h);
 		n = node_alloc(path, len, data.len);
-		if (keymap_insert(&t->nodes, n, len)) {
+		restore_fields(n, data, st);
+		n->digest = node_digest(n);
+		if (keymap_insert_hashed(&t->nodes, n, len, h)) {
 			node_free(n);
 			return TREE_RESTORE_DUPLICATE;
 		}
 		t->data_bytes += len;
 		child_add(parent, n);
 	}
-	restore_fields(t, n, data, acl_ref, st);
-	n->digest = node_digest(n);
+	if (n == t->root) {
+		restore_fields(n, data, st);
+		n->digest = node_digest(n);
+	}
+	t->data_bytes += (uint64_t)(data.len > 0 ? data.len : 0);
+	n->acl_ref = acl_ref;
+	if (acl_ref != ACL_REF_OPEN)
+		acl_cache_addref(&t->acls, acl_ref);
 	t->digest += n->digest;
 	eph_add(t, n);
 	if (n == t->root)

@@ -75,6 +75,9 @@ void tree_free(struct tree *t);
 /* Lookup; "" is an alias of "/" as in ZooKeeper. */
 struct znode *tree_get(const struct tree *t, const char *path, size_t len);
 size_t tree_count(const struct tree *t);
+/* Size the path index for n nodes (a loader that knows roughly how many
+ * are coming); more than that only grows it again. Capped at 2^28. */
+void tree_reserve(struct tree *t, uint64_t n);
 /* Iterate all nodes in no particular order: *pos = 0 first; NULL at the end. */
 struct znode *tree_next(const struct tree *t, size_t *pos);
 
