@@ -522,14 +522,24 @@ static int read_node(struct sr *r, const struct snapshot_callbacks *cb, void *ar
 	p = peek(r, total);
 	if (p == NULL)
 		return r->e->code;
+	/* lengths are checked above: decode the fixed layout in place
+	 * (ustring path, buffer data, long acl, StatPersisted) */
 	struct snapshot_node n;
-	struct jute_reader jr;
-	jute_reader_init(&jr, p, total, STORE_MAX_RECORD, NULL);
-	n.path = jute_get_ustring(&jr);
-	n.data = jute_get_buffer(&jr);
-	n.acl_ref = jute_get_long(&jr);
-	jr_stat_persisted_decode(&jr, &n.stat);
-	zassert(!jr.err && jr.pos == total);
+	n.path = (struct jute_bytes){p + 4, (int32_t)plen};
+	const uint8_t *q = p + need + 4;
+	n.data = dlen < 0 ? JUTE_NULL : (struct jute_bytes){q, (int32_t)dlen};
+	q += dlen > 0 ? (size_t)dlen : 0;
+	n.acl_ref = (int64_t)be64_get(q);
+	n.stat.czxid = (int64_t)be64_get(q + 8);
+	n.stat.mzxid = (int64_t)be64_get(q + 16);
+	n.stat.ctime = (int64_t)be64_get(q + 24);
+	n.stat.mtime = (int64_t)be64_get(q + 32);
+	n.stat.version = (int32_t)be32_get(q + 40);
+	n.stat.cversion = (int32_t)be32_get(q + 44);
+	n.stat.aversion = (int32_t)be32_get(q + 48);
+	n.stat.ephemeral_owner = (int64_t)be64_get(q + 52);
+	n.stat.pzxid = (int64_t)be64_get(q + 60);
+	zassert(q + 68 == p + total);
 	int cbrc = cb && cb->on_node ? cb->on_node(arg, &n) : 0;
 	take(r, total);
 	if (cbrc)
