@@ -136,7 +136,7 @@ static int save_subtree(struct snapshot_writer *w, const struct znode *z, struct
 	struct snapshot_node sn;
 	bool root = z->path_len == 1 && z->path[0] == '/';
 	sn.path = (struct jute_bytes){(const uint8_t *)z->path, root ? 0 : (int32_t)z->path_len};
-	sn.data = (struct jute_bytes){z->data, z->data_len};
+	sn.data = (struct jute_bytes){znode_data(z), z->data_len};
 	sn.acl_ref = z->acl_ref;
 	sn.stat = (struct jr_stat_persisted){z->czxid, z->mzxid, z->ctime, z->mtime, z->version,
 					     z->cversion, z->aversion, z->ephemeral_owner, z->pzxid};

@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <string.h>
 #include "base/crc32.h"
+#include "base/slab.h"
 #include "base/zalloc.h"
 #include "base/zassert.h"
 #include "jute/proto.h"
@@ -19,7 +20,7 @@ static uint32_t node_digest(const struct znode *n)
 	if (n->path_len > 1)
 		crc = crc32_update(crc, n->path, n->path_len);
 	if (n->data_len > 0)
-		crc = crc32_update(crc, n->data, (size_t)n->data_len);
+		crc = crc32_update(crc, znode_data(n), (size_t)n->data_len);
 	uint8_t b[60];
 	uint8_t *p = b;
 	const int64_t longs[5] = {n->czxid, n->mzxid, n->pzxid, n->ctime, n->mtime};
@@ -42,51 +43,83 @@ static void redigest(struct tree *t, struct znode *n)
 	t->digest += n->digest;
 }
 
-static uint8_t *inline_data(struct znode *n)
+static uint8_t *room_of(struct znode *n)
 {
 	return (uint8_t *)n->path + n->path_len + 1;
 }
 
-/* The node with room for `room` data bytes after its path. */
-static struct znode *node_alloc(const char *path, size_t len, int32_t room)
+static size_t inline_room(const struct znode *n)
 {
-	size_t cap = room > 0 ? (size_t)room : 0;
-	struct znode *n = zmalloc(offsetof(struct znode, path) + len + 1 + cap);
+	return n->room & ~ZNODE_OUTLINE;
+}
+
+static size_t node_size(size_t path_len, size_t room)
+{
+	return offsetof(struct znode, path) + path_len + 1 + room;
+}
+
+/* An out-of-line data buffer: its capacity in the 8 bytes before the data. */
+static uint8_t *outline_buf(size_t cap)
+{
+	uint8_t *b = zmalloc(8 + cap);
+	uint32_t c = (uint32_t)cap;
+	memcpy(b, &c, sizeof c);
+	return b + 8;
+}
+
+static size_t outline_cap(const uint8_t *data)
+{
+	uint32_t c;
+	memcpy(&c, data - 8, sizeof c);
+	return c;
+}
+
+static void outline_free(uint8_t *data)
+{
+	zfree(data - 8);
+}
+
+/* The node with room for `room` data bytes after its path. */
+static struct znode *node_alloc(struct tree *t, const char *path, size_t len, int32_t room)
+{
+	size_t cap = room > ZNODE_MIN_ROOM ? (size_t)room : ZNODE_MIN_ROOM;
+	struct znode *n = slab_alloc(&t->mem, node_size(len, cap));
 	memset(n, 0, offsetof(struct znode, path));
 	memcpy(n->path, path, len);
 	n->path[len] = '\0';
 	n->path_len = (uint32_t)len;
-	size_t nlen;
-	const char *name = path_basename(path, len, &nlen);
-	n->name_off = (uint32_t)(name - path);
 	n->data_len = -1;
-	n->data = inline_data(n);
-	n->data_cap = (uint32_t)cap;
+	n->room = (uint32_t)cap;
 	n->acl_ref = ACL_REF_OPEN;
 	n->eph_idx = UINT32_MAX;
 	return n;
 }
 
-static void node_free(struct znode *n)
+static void node_free(struct tree *t, struct znode *n)
 {
-	if (n->data != inline_data(n))
-		zfree(n->data);
+	if (n->room & ZNODE_OUTLINE)
+		outline_free((uint8_t *)znode_data(n));
 	zfree(n->children);
-	zfree(n);
+	slab_free(&t->mem, n, node_size(n->path_len, inline_room(n)));
 }
 
-/* Reuse the buffer when the value fits (no malloc/free on a same-size set). */
+/* Reuse the room or buffer when the value fits (no malloc/free on a
+ * same-size set); a larger value gets a buffer of exactly its size. */
 static void set_data_buf(struct znode *n, struct jute_bytes data)
 {
 	size_t len = data.len > 0 ? (size_t)data.len : 0;
-	if (len > n->data_cap) {
-		if (n->data != inline_data(n))
-			zfree(n->data);
-		n->data = zmalloc(len);
-		n->data_cap = (uint32_t)len;
+	uint8_t *dst = (uint8_t *)znode_data(n);
+	bool out = n->room & ZNODE_OUTLINE;
+	size_t cap = out ? outline_cap(dst) : inline_room(n);
+	if (len > cap) {
+		if (out)
+			outline_free(dst);
+		dst = outline_buf(len);
+		memcpy(room_of(n), &dst, sizeof dst);
+		n->room |= ZNODE_OUTLINE;
 	}
 	if (len)
-		memcpy(n->data, data.data, len);
+		memcpy(dst, data.data, len);
 	n->data_len = data.len;
 }
 
@@ -181,6 +214,7 @@ static void index_node(struct tree *t, struct znode *n)
 void tree_init_empty(struct tree *t, bool ttl_enabled)
 {
 	keymap_init(&t->nodes, offsetof(struct znode, path), offsetof(struct znode, path_len));
+	slab_init(&t->mem);
 	u64map_init(&t->ephemerals);
 	acl_cache_init(&t->acls);
 	t->digest = 0;
@@ -194,7 +228,7 @@ void tree_init_empty(struct tree *t, bool ttl_enabled)
 void tree_init(struct tree *t, bool ttl_enabled)
 {
 	tree_init_empty(t, ttl_enabled);
-	t->root = node_alloc("/", 1, 0);
+	t->root = node_alloc(t, "/", 1, 0);
 	index_node(t, t->root);
 	t->root->data_len = 0;
 	redigest(t, t->root);
@@ -217,8 +251,9 @@ void tree_free(struct tree *t)
 	size_t pos = 0;
 	struct znode *n;
 	while ((n = keymap_next(&t->nodes, &pos)))
-		node_free(n);
+		node_free(t, n);
 	keymap_free(&t->nodes);
+	slab_destroy(&t->mem);
 	zfree(t->restore_path);
 	t->restore_path = NULL;
 	t->restore_depth = t->restore_cap = 0;
@@ -261,7 +296,7 @@ struct znode *tree_create(struct tree *t, const char *path, size_t len, struct j
 {
 	struct znode *parent = tree_get(t, path, path_parent_len(path, len));
 	zassert(parent != NULL);
-	struct znode *n = node_alloc(path, len, data.len);
+	struct znode *n = node_alloc(t, path, len, data.len);
 	index_node(t, n);  /* asserts the path is new */
 	set_data_buf(n, data);
 	t->data_bytes += (uint64_t)(data.len > 0 ? data.len : 0);
@@ -298,7 +333,7 @@ void tree_delete(struct tree *t, struct znode *n, int64_t zxid)
 	if (n->acl_ref != ACL_REF_OPEN)
 		acl_cache_release(&t->acls, n->acl_ref);
 	t->restore_depth = 0;  /* the cursor may hold n */
-	node_free(n);
+	node_free(t, n);
 }
 
 void tree_set_data(struct tree *t, struct znode *n, struct jute_bytes data, int32_t version,
@@ -431,7 +466,7 @@ int tree_restore_node(struct tree *t, const char *path, size_t len, struct jute_
 				acl_cache_release(&t->acls, n->acl_ref);
 			eph_remove(t, n);
 		} else {
-			n = node_alloc(path, len, data.len);
+			n = node_alloc(t, path, len, data.len);
 			index_node(t, n);
 			t->root = n;
 		}
@@ -443,11 +478,11 @@ int tree_restore_node(struct tree *t, const char *path, size_t len, struct jute_
 		 * node and its digest meanwhile, then insert */
 		uint64_t h = keymap_hash(path, len);
 		keymap_prefetch(&t->nodes, h);
-		n = node_alloc(path, len, data.len);
+		n = node_alloc(t, path, len, data.len);
 		restore_fields(n, data, st);
 		n->digest = node_digest(n);
 		if (keymap_insert_hashed(&t->nodes, n, len, h)) {
-			node_free(n);
+			node_free(t, n);
 			return TREE_RESTORE_DUPLICATE;
 		}
 		t->data_bytes += len;

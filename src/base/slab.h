@@ -1,0 +1,33 @@
+/* slab: a header-free allocator for many small objects whose size the
+ * caller knows again when freeing them (a znode: struct + path + inline
+ * data). Sizes round up to 8 bytes; each 8-byte class keeps a free list
+ * threaded through its free objects, and new objects are carved from 1 MiB
+ * blocks shared by all classes, so an object costs its rounded size and no
+ * malloc chunk header (16 bytes a znode, and up to 15 of rounding, with
+ * malloc). Objects above SLAB_MAX go to zmalloc. Memory returns to the
+ * system only when the slab is destroyed; a freed object is reused by the
+ * next object of its class. Under AddressSanitizer every object is its own
+ * zmalloc, so use-after-free and overflows are still caught. */
+#ifndef ZABD_BASE_SLAB_H
+#define ZABD_BASE_SLAB_H
+#include <stddef.h>
+
+#define SLAB_MAX 2048
+#define SLAB_BLOCK (1u << 20)
+
+struct slab {
+	void *free[SLAB_MAX / 8 + 1];  /* per class (size / 8): free objects */
+	char *bump;                    /* unused tail of the newest block */
+	size_t bump_left;
+	void **blocks;
+	size_t n_blocks, cap_blocks;
+};
+
+void slab_init(struct slab *s);
+/* Frees every block: all objects at once (the caller frees what they own). */
+void slab_destroy(struct slab *s);
+void *slab_alloc(struct slab *s, size_t size);
+/* size: the same size the object was allocated with. */
+void slab_free(struct slab *s, void *p, size_t size);
+
+#endif
