@@ -5,14 +5,6 @@
 #include "base/zalloc.h"
 #include "base/zassert.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SLAB_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SLAB_ASAN 1
-#endif
-#endif
-
 void slab_init(struct slab *s)
 {
 	memset(s, 0, sizeof(*s));

@@ -12,6 +12,14 @@
 #define ZABD_BASE_SLAB_H
 #include <stddef.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define SLAB_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SLAB_ASAN 1
+#endif
+#endif
+
 #define SLAB_MAX 2048
 #define SLAB_BLOCK (1u << 20)
 
