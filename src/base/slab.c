@@ -23,6 +23,7 @@ static size_t round8(size_t n)
 	return (n + 7) & ~(size_t)7;
 }
 
+#ifndef SLAB_ASAN
 static void *carve(struct slab *s, size_t sz)
 {
 	if (s->bump_left < sz) {
@@ -40,6 +41,7 @@ static void *carve(struct slab *s, size_t sz)
 	s->bump_left -= sz;
 	return p;
 }
+#endif
 
 void *slab_alloc(struct slab *s, size_t size)
 {
