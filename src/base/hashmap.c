@@ -240,7 +240,7 @@ static void km_resize(struct keymap *m, size_t cap)
 	size_t old_cap = m->cap;
 	uint64_t *old = m->slots;
 	m->cap = cap;
-	m->slots = zcalloc(m->cap, sizeof(*m->slots));
+	m->slots = zalloc_big(m->cap * sizeof(*m->slots), true);
 	/* each rehash reads its key: fetch a few slots ahead to overlap the misses */
 	enum { AHEAD = 8 };
 	for (size_t i = 0; i < old_cap; i++) {

@@ -32,9 +32,12 @@ static void *carve(struct slab *s, size_t sz)
 			s->cap_blocks = s->cap_blocks ? s->cap_blocks * 2 : 16;
 			s->blocks = zrealloc(s->blocks, s->cap_blocks * sizeof(*s->blocks));
 		}
-		s->bump = zmalloc(SLAB_BLOCK);
+		/* small trees stay in small blocks; a big one gets 2 MiB
+		 * huge-page blocks (one page fault each, few TLB entries) */
+		size_t block = s->n_blocks < SLAB_SMALL_BLOCKS ? SLAB_BLOCK : ZALLOC_HUGE;
+		s->bump = zalloc_big(block, false);
 		s->blocks[s->n_blocks++] = s->bump;
-		s->bump_left = SLAB_BLOCK;
+		s->bump_left = block;
 	}
 	void *p = s->bump;
 	s->bump += sz;

@@ -1,8 +1,8 @@
 /* slab: a header-free allocator for many small objects whose size the
  * caller knows again when freeing them (a znode: struct + path + inline
  * data). Sizes round up to 8 bytes; each 8-byte class keeps a free list
- * threaded through its free objects, and new objects are carved from 1 MiB
- * blocks shared by all classes, so an object costs its rounded size and no
+ * threaded through its free objects, and new objects are carved from blocks
+ * (256 KiB, then 2 MiB in huge pages) shared by all classes, so an object costs its rounded size and no
  * malloc chunk header (16 bytes a znode, and up to 15 of rounding, with
  * malloc). Objects above SLAB_MAX go to zmalloc. Memory returns to the
  * system only when the slab is destroyed; a freed object is reused by the
@@ -21,7 +21,8 @@
 #endif
 
 #define SLAB_MAX 2048
-#define SLAB_BLOCK (1u << 20)
+#define SLAB_BLOCK (256u << 10)    /* the first SLAB_SMALL_BLOCKS blocks */
+#define SLAB_SMALL_BLOCKS 8        /* then 2 MiB huge-page blocks (zalloc_big) */
 
 struct slab {
 	void *free[SLAB_MAX / 8 + 1];  /* per class (size / 8): free objects */
