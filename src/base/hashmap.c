@@ -147,7 +147,9 @@ struct strmap_slot *strmap_next(const struct strmap *m, size_t *pos)
 /* A slot is one word: the value's address in the low 48 bits (user-space
  * addresses on x86-64 and arm64 fit; asserted on insert) and 16 bits of the
  * key's hash above it, so a probe dereferences a value only when those 16
- * bits match. The home slot comes from the hash's low bits, the tag from its
+ * bits match. The home slot comes from the hash's low 32 bits scaled to the
+ * capacity (any capacity, not only powers of two, so the table grows by
+ * half and a loader can size it for the count it expects), the tag from its
  * top bits; growing and deleting recompute the hash from the key itself. */
 #define KM_ADDR_BITS 48
 #define KM_ADDR_MASK ((UINT64_C(1) << KM_ADDR_BITS) - 1)
@@ -174,6 +176,16 @@ static inline size_t km_len(const struct keymap *m, const void *v)
 	return len;
 }
 
+static inline size_t km_home(const struct keymap *m, uint64_t h)
+{
+	return (size_t)(((h & 0xFFFFFFFFu) * (uint64_t)m->cap) >> 32);
+}
+
+static inline size_t km_step(const struct keymap *m, size_t i)
+{
+	return i + 1 == m->cap ? 0 : i + 1;
+}
+
 uint64_t keymap_hash(const char *key, size_t len)
 {
 	return hash64(key, len);
@@ -198,9 +210,8 @@ static uint64_t *km_find(const struct keymap *m, const char *key, size_t len, ui
 {
 	if (!m->cap)
 		return NULL;
-	size_t mask = m->cap - 1;
 	uint64_t tag = km_tag(h);
-	for (size_t i = h & mask;; i = (i + 1) & mask) {
+	for (size_t i = km_home(m, h);; i = km_step(m, i)) {
 		uint64_t *s = &m->slots[i];
 		if (!*s)
 			return NULL;
@@ -226,8 +237,7 @@ static uint64_t km_home_hash(const struct keymap *m, uint64_t slot)
 
 static void km_place(struct keymap *m, uint64_t slot, uint64_t h)
 {
-	size_t mask = m->cap - 1;
-	for (size_t i = h & mask;; i = (i + 1) & mask) {
+	for (size_t i = km_home(m, h);; i = km_step(m, i)) {
 		if (!m->slots[i]) {
 			m->slots[i] = slot;
 			return;
@@ -254,9 +264,8 @@ static void km_resize(struct keymap *m, size_t cap)
 
 void keymap_reserve(struct keymap *m, size_t n)
 {
-	size_t cap = m->cap ? m->cap : 16;
-	while (n * 4 > cap * 3)
-		cap *= 2;
+	zassert(n < ((size_t)1 << 31));
+	size_t cap = n / 3 * 4 + 16;  /* load <= 3/4 */
 	if (cap > m->cap)
 		km_resize(m, cap);
 }
@@ -264,7 +273,7 @@ void keymap_reserve(struct keymap *m, size_t n)
 void keymap_prefetch(const struct keymap *m, uint64_t h)
 {
 	if (m->cap)
-		__builtin_prefetch(&m->slots[h & (m->cap - 1)]);
+		__builtin_prefetch(&m->slots[km_home(m, h)]);
 }
 
 void *keymap_insert_hashed(struct keymap *m, void *value, size_t len, uint64_t h)
@@ -273,8 +282,10 @@ void *keymap_insert_hashed(struct keymap *m, void *value, size_t len, uint64_t h
 	uint64_t *s = km_find(m, km_key(m, value), len, h);
 	if (s)
 		return km_value(*s);
-	if ((m->count + 1) * 4 > m->cap * 3)
-		km_resize(m, m->cap ? m->cap * 2 : 16);
+	if ((m->count + 1) * 4 > m->cap * 3) {
+		zassert(m->cap < ((size_t)1 << 32) / 3 * 2);
+		km_resize(m, m->cap ? m->cap + m->cap / 2 : 16);
+	}
 	km_place(m, (uint64_t)(uintptr_t)value | km_tag(h), h);
 	m->count++;
 	return NULL;
@@ -291,11 +302,14 @@ void *keymap_del(struct keymap *m, const char *key, size_t len)
 	if (!s)
 		return NULL;
 	void *v = km_value(*s);
-	size_t mask = m->cap - 1;
+	size_t cap = m->cap;
 	size_t i = (size_t)(s - m->slots);
-	for (size_t j = (i + 1) & mask; m->slots[j]; j = (j + 1) & mask) {
-		size_t home = km_home_hash(m, m->slots[j]) & mask;
-		if (((j - home) & mask) >= ((j - i) & mask)) {
+	for (size_t j = km_step(m, i); m->slots[j]; j = km_step(m, j)) {
+		size_t home = km_home(m, km_home_hash(m, m->slots[j]));
+		/* move j back to the hole i unless its home lies in (i, j] */
+		size_t d_home = j >= home ? j - home : j + cap - home;
+		size_t d_hole = j >= i ? j - i : j + cap - i;
+		if (d_home >= d_hole) {
 			m->slots[i] = m->slots[j];
 			i = j;
 		}

@@ -38,7 +38,7 @@ struct strmap_slot *strmap_next(const struct strmap *m, size_t *pos);
 
 struct keymap {
 	uint64_t *slots;  /* 0 = empty, else value address | hash tag << 48 */
-	size_t cap;       /* power of two */
+	size_t cap;       /* any size; grows by half at load 3/4 */
 	size_t count;
 	size_t key_off;   /* the key: (const char *)value + key_off */
 	size_t len_off;   /* its length: a uint32_t at value + len_off */
