@@ -91,7 +91,6 @@ static struct znode *node_alloc(struct tree *t, const char *path, size_t len, in
 	n->data_len = -1;
 	n->room = (uint32_t)cap;
 	n->acl_ref = ACL_REF_OPEN;
-	n->eph_idx = UINT32_MAX;
 	return n;
 }
 
@@ -170,6 +169,11 @@ bool tree_owner_is_session(const struct tree *t, int64_t owner)
 	return true;
 }
 
+static void eph_set_pos(struct tree *t, struct znode *n, uint32_t i)
+{
+	u64map_put(&t->eph_pos, (uint64_t)(uintptr_t)n, (void *)(uintptr_t)(i + 1u));
+}
+
 static void eph_add(struct tree *t, struct znode *n)
 {
 	if (!tree_owner_is_session(t, n->ephemeral_owner))
@@ -183,20 +187,23 @@ static void eph_add(struct tree *t, struct znode *n)
 		l->cap = l->cap ? l->cap * 2 : 4;
 		l->items = zrealloc(l->items, l->cap * sizeof(*l->items));
 	}
-	n->eph_idx = l->count;
+	eph_set_pos(t, n, l->count);
 	l->items[l->count++] = n;
 }
 
 static void eph_remove(struct tree *t, struct znode *n)
 {
-	if (n->eph_idx == UINT32_MAX)
+	void *pos = u64map_del(&t->eph_pos, (uint64_t)(uintptr_t)n);
+	if (!pos)
 		return;
+	uint32_t i = (uint32_t)((uintptr_t)pos - 1u);
 	struct eph_list *l = u64map_get(&t->ephemerals, (uint64_t)n->ephemeral_owner);
-	zassert(l && n->eph_idx < l->count && l->items[n->eph_idx] == n);
+	zassert(l && i < l->count && l->items[i] == n);
 	struct znode *last = l->items[--l->count];
-	l->items[n->eph_idx] = last;
-	last->eph_idx = n->eph_idx;
-	n->eph_idx = UINT32_MAX;
+	if (last != n) {
+		l->items[i] = last;
+		eph_set_pos(t, last, i);
+	}
 	if (l->count == 0) {
 		u64map_del(&t->ephemerals, (uint64_t)n->ephemeral_owner);
 		zfree(l->items);
@@ -216,6 +223,7 @@ void tree_init_empty(struct tree *t, bool ttl_enabled)
 	keymap_init(&t->nodes, offsetof(struct znode, path), offsetof(struct znode, path_len));
 	slab_init(&t->mem);
 	u64map_init(&t->ephemerals);
+	u64map_init(&t->eph_pos);
 	acl_cache_init(&t->acls);
 	t->digest = 0;
 	t->data_bytes = 0;
@@ -265,6 +273,7 @@ void tree_free(struct tree *t)
 		zfree(l);
 	}
 	u64map_free(&t->ephemerals);
+	u64map_free(&t->eph_pos);
 	acl_cache_free(&t->acls);
 }
 

@@ -18,7 +18,9 @@
  * array of pointers with each child knowing its index, so add and remove
  * are O(1); the array's capacity is implied by its length (the next power
  * of two, at least 4). ACLs are refs into the interned cache. The path
- * index is a keymap whose 8-byte slots point at the node (key: its path). */
+ * index is a keymap whose 8-byte slots point at the node (key: its path). A
+ * session's ephemerals are an array (eph_list); where each one sits in it is
+ * kept in a side map, since most znodes are not ephemeral. */
 #ifndef ZABD_TREE_TREE_H
 #define ZABD_TREE_TREE_H
 #include <stdbool.h>
@@ -42,7 +44,6 @@ struct znode {
 	int32_t aversion;
 	uint32_t n_children;
 	uint32_t child_idx;       /* my index in parent->children */
-	uint32_t eph_idx;         /* my index in my owner's ephemeral list */
 	uint32_t room;            /* inline data bytes after the path (>= 8); ZNODE_OUTLINE:
 				   * the data is in its own buffer, its address in the room */
 	uint32_t digest;          /* this node's CRC-32 contribution to the tree digest */
@@ -83,6 +84,8 @@ struct tree {
 	struct keymap nodes;     /* path -> znode (key: znode.path) */
 	struct slab mem;         /* the znodes themselves */
 	struct u64map ephemerals;/* session id -> eph_list */
+	struct u64map eph_pos;   /* session-owned znode's address -> 1 + its index in
+				  * its eph_list (kept here, not in every znode) */
 	struct acl_cache acls;
 	struct znode *root;
 	uint64_t digest;         /* sum of node digests mod 2^64 (§6.4) */
