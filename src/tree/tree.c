@@ -91,6 +91,11 @@ static void outline_free(uint8_t *data)
 	zfree(data - 8);
 }
 
+size_t tree_data_capacity(const struct znode *n)
+{
+	return (n->room & ZNODE_OUTLINE) ? outline_cap(znode_data(n)) : inline_room(n);
+}
+
 /* The node with room for `room` data bytes after its path. */
 static struct znode *node_alloc(struct tree *t, const char *path, size_t len, int32_t room)
 {

@@ -64,6 +64,9 @@ static inline const uint8_t *znode_data(const struct znode *n)
 	return p;
 }
 
+/* Bytes the node's data can grow to without a new buffer. */
+size_t tree_data_capacity(const struct znode *n);
+
 /* The last path component ("" for the root). */
 static inline const char *znode_name(const struct znode *n, size_t *len)
 {
