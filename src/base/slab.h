@@ -2,9 +2,9 @@
  * caller knows again when freeing them (a znode: struct + path + inline
  * data). Sizes round up to 8 bytes; each 8-byte class keeps a free list
  * threaded through its free objects, and new objects are carved from blocks
- * (256 KiB, then 2 MiB in huge pages) shared by all classes, so an object costs its rounded size and no
- * malloc chunk header (16 bytes a znode, and up to 15 of rounding, with
- * malloc). Objects above SLAB_MAX go to zmalloc. Memory returns to the
+ * (256 KiB, then 2 MiB in huge pages) shared by all classes, so an object
+ * costs its size rounded to 8 and no malloc chunk header (malloc adds 8
+ * bytes and rounds to 16). Objects above SLAB_MAX go to zmalloc. Memory returns to the
  * system only when the slab is destroyed; a freed object is reused by the
  * next object of its class. Under AddressSanitizer every object is its own
  * zmalloc, so use-after-free and overflows are still caught. */
