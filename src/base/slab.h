@@ -2,7 +2,7 @@
  * caller knows again when freeing them (a znode: struct + path + inline
  * data). Sizes round up to 8 bytes; each 8-byte class keeps a free list
  * threaded through its free objects, and new objects are carved from blocks
- * (256 KiB, then 2 MiB in huge pages) shared by all classes, so an object
+ * (256 KiB, then 2 MiB) shared by all classes, so an object
  * costs its size rounded to 8 and no malloc chunk header (malloc adds 8
  * bytes and rounds to 16). Objects above SLAB_MAX go to zmalloc. Memory returns to the
  * system only when the slab is destroyed; a freed object is reused by the
@@ -22,7 +22,8 @@
 
 #define SLAB_MAX 2048
 #define SLAB_BLOCK (256u << 10)    /* the first SLAB_SMALL_BLOCKS blocks */
-#define SLAB_SMALL_BLOCKS 8        /* then 2 MiB huge-page blocks (zalloc_big) */
+#define SLAB_SMALL_BLOCKS 8        /* then blocks of SLAB_BIG_BLOCK */
+#define SLAB_BIG_BLOCK (2u << 20)
 
 struct slab {
 	void *free[SLAB_MAX / 8 + 1];  /* per class (size / 8): free objects */

@@ -14,11 +14,11 @@ void *zrealloc(void *p, size_t n);
 char *zstrndup(const char *s, size_t n);
 void zfree(void *p);
 
-/* For big, long-lived, randomly accessed memory (the path index, the znode
- * slab's blocks): at ZALLOC_HUGE bytes and more, 2 MiB-aligned and marked
- * for transparent huge pages, so a million-node tree walks a few hundred
- * TLB entries instead of tens of thousands of 4 KiB pages and takes one
- * page fault per 2 MiB. Freed with zfree. `zero`: cleared like zcalloc. */
+/* For big, long-lived, randomly accessed memory (the path index): at
+ * ZALLOC_HUGE bytes and more, 2 MiB-aligned and marked for transparent huge
+ * pages, so random probes into a million-node index walk a few TLB entries
+ * instead of thousands of 4 KiB pages. Freed with zfree. `zero`: cleared
+ * like zcalloc. */
 #define ZALLOC_HUGE ((size_t)2 << 20)
 void *zalloc_big(size_t n, bool zero);
 
