@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "base/zalloc.h"
+#include "base/zassert.h"
 
 static inline uint64_t load64(const char *p)
 {
@@ -14,7 +15,7 @@ static inline uint64_t load64(const char *p)
 /* Eight bytes per step, multiply-xorshift mixing, then a final avalanche:
  * about a third of FNV-1a's cost on 15-byte paths (FNV-1a does one serial
  * multiply per byte). In-memory only, so byte order does not matter. */
-uint32_t strmap_hash(const char *key, size_t len)
+static uint64_t hash64(const char *key, size_t len)
 {
 	uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)len;
 	while (len >= 8) {
@@ -30,7 +31,12 @@ uint32_t strmap_hash(const char *key, size_t len)
 	h ^= h >> 29;
 	h *= 0xff51afd7ed558ccdULL;
 	h ^= h >> 32;
-	return (uint32_t)h;
+	return h;
+}
+
+uint32_t strmap_hash(const char *key, size_t len)
+{
+	return (uint32_t)hash64(key, len);
 }
 
 void strmap_init(struct strmap *m)
@@ -138,51 +144,102 @@ struct strmap_slot *strmap_next(const struct strmap *m, size_t *pos)
 
 /* --- keymap --------------------------------------------------------------- */
 
-static inline const char *km_key(const struct keymap *m, const struct keymap_slot *s)
+/* A slot is one word: the value's address in the low 48 bits (user-space
+ * addresses on x86-64 and arm64 fit; asserted on insert) and 16 bits of the
+ * key's hash above it, so a probe dereferences a value only when those 16
+ * bits match. The home slot comes from the hash's low 32 bits scaled to the
+ * capacity (any capacity, not only powers of two, so the table grows by
+ * half and a loader can size it for the count it expects), the tag from its
+ * top bits; growing and deleting recompute the hash from the key itself. */
+#define KM_ADDR_BITS 48
+#define KM_ADDR_MASK ((UINT64_C(1) << KM_ADDR_BITS) - 1)
+
+static inline uint64_t km_tag(uint64_t h)
 {
-	return (const char *)s->value + m->key_off;
+	return (h >> KM_ADDR_BITS) << KM_ADDR_BITS;
 }
 
-void keymap_init(struct keymap *m, size_t key_off)
+static inline void *km_value(uint64_t slot)
+{
+	return (void *)(uintptr_t)(slot & KM_ADDR_MASK);
+}
+
+static inline const char *km_key(const struct keymap *m, const void *v)
+{
+	return (const char *)v + m->key_off;
+}
+
+static inline size_t km_len(const struct keymap *m, const void *v)
+{
+	uint32_t len;
+	memcpy(&len, (const char *)v + m->len_off, sizeof len);
+	return len;
+}
+
+static inline size_t km_home(const struct keymap *m, uint64_t h)
+{
+	return (size_t)(((h & 0xFFFFFFFFu) * (uint64_t)m->cap) >> 32);
+}
+
+static inline size_t km_step(const struct keymap *m, size_t i)
+{
+	return i + 1 == m->cap ? 0 : i + 1;
+}
+
+uint64_t keymap_hash(const char *key, size_t len)
+{
+	return hash64(key, len);
+}
+
+void keymap_init(struct keymap *m, size_t key_off, size_t len_off)
 {
 	m->slots = NULL;
 	m->cap = 0;
 	m->count = 0;
 	m->key_off = key_off;
+	m->len_off = len_off;
 }
 
 void keymap_free(struct keymap *m)
 {
 	zfree(m->slots);
-	keymap_init(m, m->key_off);
+	keymap_init(m, m->key_off, m->len_off);
 }
 
-static struct keymap_slot *km_find(const struct keymap *m, const char *key, size_t len, uint32_t h)
+static uint64_t *km_find(const struct keymap *m, const char *key, size_t len, uint64_t h)
 {
 	if (!m->cap)
 		return NULL;
-	size_t mask = m->cap - 1;
-	for (size_t i = h & mask;; i = (i + 1) & mask) {
-		struct keymap_slot *s = &m->slots[i];
-		if (!s->value)
+	uint64_t tag = km_tag(h);
+	for (size_t i = km_home(m, h);; i = km_step(m, i)) {
+		uint64_t *s = &m->slots[i];
+		if (!*s)
 			return NULL;
-		if (s->hash == h && s->len == len && memcmp(km_key(m, s), key, len) == 0)
-			return s;
+		if ((*s & ~KM_ADDR_MASK) == tag) {
+			const void *v = km_value(*s);
+			if (km_len(m, v) == len && memcmp(km_key(m, v), key, len) == 0)
+				return s;
+		}
 	}
 }
 
 void *keymap_get(const struct keymap *m, const char *key, size_t len)
 {
-	struct keymap_slot *s = km_find(m, key, len, strmap_hash(key, len));
-	return s ? s->value : NULL;
+	uint64_t *s = km_find(m, key, len, hash64(key, len));
+	return s ? km_value(*s) : NULL;
 }
 
-static void km_place(struct keymap *m, struct keymap_slot e)
+static uint64_t km_home_hash(const struct keymap *m, uint64_t slot)
 {
-	size_t mask = m->cap - 1;
-	for (size_t i = e.hash & mask;; i = (i + 1) & mask) {
-		if (!m->slots[i].value) {
-			m->slots[i] = e;
+	const void *v = km_value(slot);
+	return hash64(km_key(m, v), km_len(m, v));
+}
+
+static void km_place(struct keymap *m, uint64_t slot, uint64_t h)
+{
+	for (size_t i = km_home(m, h);; i = km_step(m, i)) {
+		if (!m->slots[i]) {
+			m->slots[i] = slot;
 			return;
 		}
 	}
@@ -191,54 +248,73 @@ static void km_place(struct keymap *m, struct keymap_slot e)
 static void km_resize(struct keymap *m, size_t cap)
 {
 	size_t old_cap = m->cap;
-	struct keymap_slot *old = m->slots;
+	uint64_t *old = m->slots;
 	m->cap = cap;
-	m->slots = zcalloc(m->cap, sizeof(*m->slots));
-	for (size_t i = 0; i < old_cap; i++)
-		if (old[i].value)
-			km_place(m, old[i]);
+	m->slots = zalloc_big(m->cap * sizeof(*m->slots), true);
+	/* each rehash reads its key: fetch a few slots ahead to overlap the misses */
+	enum { AHEAD = 8 };
+	for (size_t i = 0; i < old_cap; i++) {
+		if (i + AHEAD < old_cap && old[i + AHEAD])
+			__builtin_prefetch(km_key(m, km_value(old[i + AHEAD])));
+		if (old[i])
+			km_place(m, old[i], km_home_hash(m, old[i]));
+	}
 	zfree(old);
 }
 
 void keymap_reserve(struct keymap *m, size_t n)
 {
-	size_t cap = m->cap ? m->cap : 16;
-	while (n * 4 > cap * 3)
-		cap *= 2;
+	zassert(n < ((size_t)1 << 31));
+	size_t cap = n / 3 * 4 + 16;  /* load <= 3/4 */
 	if (cap > m->cap)
 		km_resize(m, cap);
 }
 
-void *keymap_insert(struct keymap *m, void *value, size_t len)
+void keymap_prefetch(const struct keymap *m, uint64_t h)
 {
-	const char *key = (const char *)value + m->key_off;
-	uint32_t h = strmap_hash(key, len);
-	struct keymap_slot *s = km_find(m, key, len, h);
+	if (m->cap)
+		__builtin_prefetch(&m->slots[km_home(m, h)]);
+}
+
+void *keymap_insert_hashed(struct keymap *m, void *value, size_t len, uint64_t h)
+{
+	zassert(((uintptr_t)value & ~KM_ADDR_MASK) == 0 && value != NULL);
+	uint64_t *s = km_find(m, km_key(m, value), len, h);
 	if (s)
-		return s->value;
-	if ((m->count + 1) * 4 > m->cap * 3)
-		km_resize(m, m->cap ? m->cap * 2 : 16);
-	km_place(m, (struct keymap_slot){value, (uint32_t)len, h});
+		return km_value(*s);
+	if ((m->count + 1) * 4 > m->cap * 3) {
+		zassert(m->cap < ((size_t)1 << 32) / 3 * 2);
+		km_resize(m, m->cap ? m->cap + m->cap / 2 : 16);
+	}
+	km_place(m, (uint64_t)(uintptr_t)value | km_tag(h), h);
 	m->count++;
 	return NULL;
 }
 
+void *keymap_insert(struct keymap *m, void *value, size_t len)
+{
+	return keymap_insert_hashed(m, value, len, hash64(km_key(m, value), len));
+}
+
 void *keymap_del(struct keymap *m, const char *key, size_t len)
 {
-	struct keymap_slot *s = km_find(m, key, len, strmap_hash(key, len));
+	uint64_t *s = km_find(m, key, len, hash64(key, len));
 	if (!s)
 		return NULL;
-	void *v = s->value;
-	size_t mask = m->cap - 1;
+	void *v = km_value(*s);
+	size_t cap = m->cap;
 	size_t i = (size_t)(s - m->slots);
-	for (size_t j = (i + 1) & mask; m->slots[j].value; j = (j + 1) & mask) {
-		size_t home = m->slots[j].hash & mask;
-		if (((j - home) & mask) >= ((j - i) & mask)) {
+	for (size_t j = km_step(m, i); m->slots[j]; j = km_step(m, j)) {
+		size_t home = km_home(m, km_home_hash(m, m->slots[j]));
+		/* move j back to the hole i unless its home lies in (i, j] */
+		size_t d_home = j >= home ? j - home : j + cap - home;
+		size_t d_hole = j >= i ? j - i : j + cap - i;
+		if (d_home >= d_hole) {
 			m->slots[i] = m->slots[j];
 			i = j;
 		}
 	}
-	m->slots[i].value = NULL;
+	m->slots[i] = 0;
 	m->count--;
 	return v;
 }
@@ -246,9 +322,9 @@ void *keymap_del(struct keymap *m, const char *key, size_t len)
 void *keymap_next(const struct keymap *m, size_t *pos)
 {
 	while (*pos < m->cap) {
-		struct keymap_slot *s = &m->slots[(*pos)++];
-		if (s->value)
-			return s->value;
+		uint64_t s = m->slots[(*pos)++];
+		if (s)
+			return km_value(s);
 	}
 	return NULL;
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static void oom(size_t n)
 {
@@ -45,4 +46,21 @@ char *zstrndup(const char *s, size_t n)
 void zfree(void *p)
 {
 	free(p);
+}
+
+void *zalloc_big(size_t n, bool zero)
+{
+	if (n < ZALLOC_HUGE)
+		return zero ? zcalloc(1, n) : zmalloc(n);
+	void *p = NULL;
+	if (posix_memalign(&p, ZALLOC_HUGE, n) != 0 || !p)
+		oom(n);
+#ifdef MADV_HUGEPAGE
+	/* a hint: with THP in "madvise" mode, 2 MiB pages for this range;
+	 * failure only means 4 KiB pages */
+	(void)madvise(p, n, MADV_HUGEPAGE);
+#endif
+	if (zero)
+		memset(p, 0, n);
+	return p;
 }

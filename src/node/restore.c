@@ -87,6 +87,12 @@ static int on_node(void *arg, const struct snapshot_node *sn)
 	return 0;
 }
 
+static void on_nodes_hint(void *arg, uint64_t expect)
+{
+	struct node_restore *r = arg;
+	tree_reserve(&r->n->st.tree, expect);
+}
+
 static int on_txn(void *arg, const struct txn_parts *parts, const struct txnlog_entry *en)
 {
 	struct node_restore *r = arg;
@@ -106,6 +112,7 @@ void node_restore_callbacks(struct recover_callbacks *cb)
 	cb->snap.on_session = on_session;
 	cb->snap.on_acl = on_acl;
 	cb->snap.on_node = on_node;
+	cb->snap.on_nodes_hint = on_nodes_hint;
 	cb->on_txn = on_txn;
 	cb->on_snapshot_reset = on_snapshot_reset;
 }
@@ -129,7 +136,7 @@ static int save_subtree(struct snapshot_writer *w, const struct znode *z, struct
 	struct snapshot_node sn;
 	bool root = z->path_len == 1 && z->path[0] == '/';
 	sn.path = (struct jute_bytes){(const uint8_t *)z->path, root ? 0 : (int32_t)z->path_len};
-	sn.data = (struct jute_bytes){z->data, z->data_len};
+	sn.data = (struct jute_bytes){znode_data(z), z->data_len};
 	sn.acl_ref = z->acl_ref;
 	sn.stat = (struct jr_stat_persisted){z->czxid, z->mzxid, z->ctime, z->mtime, z->version,
 					     z->cversion, z->aversion, z->ephemeral_owner, z->pzxid};

@@ -21,7 +21,7 @@ static void put_subtree(struct buf *b, const struct znode *z)
 {
 	bool root = z->path_len == 1 && z->path[0] == '/';
 	jute_put_ustring(b, (struct jute_bytes){(const uint8_t *)z->path, root ? 0 : (int32_t)z->path_len});
-	jute_put_buffer(b, (struct jute_bytes){z->data, z->data_len});
+	jute_put_buffer(b, (struct jute_bytes){znode_data(z), z->data_len});
 	jute_put_long(b, z->acl_ref);
 	struct jr_stat_persisted st = {z->czxid, z->mzxid, z->ctime, z->mtime, z->version,
 				       z->cversion, z->aversion, z->ephemeral_owner, z->pzxid};

@@ -81,7 +81,7 @@ static int do_get_data(struct zstate *s, const struct caller *c, struct jute_rea
 		return ZNOAUTH;
 	if (q.watch && allow_watch && c->conn)
 		watch_add(&s->watches, WATCH_DATA, p, n, c->conn, WATCH_STANDARD);
-	jute_put_buffer(reply, (struct jute_bytes){z->data, z->data_len});
+	jute_put_buffer(reply, (struct jute_bytes){znode_data(z), z->data_len});
 	put_stat(s, reply, z);
 	return 0;
 }
@@ -104,7 +104,9 @@ static int do_get_children(struct zstate *s, const struct caller *c, struct jute
 	jute_put_int(reply, (int32_t)z->n_children);
 	for (uint32_t i = 0; i < z->n_children; i++) {
 		const struct znode *ch = z->children[i];
-		jute_put_strn(reply, ch->path + ch->name_off, ch->path_len - ch->name_off);
+		size_t nl;
+		const char *name = znode_name(ch, &nl);
+		jute_put_strn(reply, name, nl);
 	}
 	if (with_stat)
 		put_stat(s, reply, z);

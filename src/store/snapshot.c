@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/adler32.h"
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/zalloc.h"
@@ -66,7 +67,7 @@ static int w_flush(struct snapshot_writer *w)
 /* Fold the bytes appended since `from` into the checksum. */
 static void w_sum(struct snapshot_writer *w, size_t from)
 {
-	w->adler = store_adler32(w->adler, w->b.data + from, w->b.len - from);
+	w->adler = adler32_update(w->adler, w->b.data + from, w->b.len - from);
 	if (w->b.len >= OUT_FLUSH)
 		w_flush(w);
 }
@@ -250,7 +251,8 @@ struct sr {
 	size_t cap;
 	uint64_t win_off;  /* file offset of win[0] */
 	size_t win_len;
-	uint32_t adler;
+	uint32_t adler;    /* of the bytes before `summed` */
+	uint64_t summed;   /* consumed bytes are summed in bulk (sum_flush) */
 	struct store_error *e;
 	struct arena arena;
 	/* .gz snapshots: the window holds inflated bytes; size is unknown
@@ -302,6 +304,17 @@ static int64_t gz_fill(struct sr *r, size_t have, size_t want)
 	return (int64_t)(want - r->zs.avail_out);
 }
 
+/* Fold the consumed bytes not yet summed into the Adler-32 (they are still
+ * in the window: it only moves in peek, which flushes first). */
+static void sum_flush(struct sr *r)
+{
+	if (r->pos > r->summed) {
+		r->adler = adler32_update(r->adler, r->win + (r->summed - r->win_off),
+					  (size_t)(r->pos - r->summed));
+		r->summed = r->pos;
+	}
+}
+
 /* The next n bytes, contiguous; NULL (error set) if the file ends first. */
 static const uint8_t *peek(struct sr *r, size_t n)
 {
@@ -309,6 +322,7 @@ static const uint8_t *peek(struct sr *r, size_t n)
 		return short_file(r);
 	if (r->pos >= r->win_off && r->pos + n <= r->win_off + r->win_len)
 		return r->win + (r->pos - r->win_off);
+	sum_flush(r);
 	size_t want = n > WIN ? n : WIN;
 	if (r->pos + want > r->size)
 		want = (size_t)(r->size - r->pos);
@@ -367,8 +381,6 @@ static bool at_end(struct sr *r)
 
 static void take(struct sr *r, size_t n)
 {
-	const uint8_t *p = r->win + (r->pos - r->win_off);
-	r->adler = store_adler32(r->adler, p, n);
 	r->pos += n;
 }
 
@@ -522,14 +534,24 @@ static int read_node(struct sr *r, const struct snapshot_callbacks *cb, void *ar
 	p = peek(r, total);
 	if (p == NULL)
 		return r->e->code;
+	/* lengths are checked above: decode the fixed layout in place
+	 * (ustring path, buffer data, long acl, StatPersisted) */
 	struct snapshot_node n;
-	struct jute_reader jr;
-	jute_reader_init(&jr, p, total, STORE_MAX_RECORD, NULL);
-	n.path = jute_get_ustring(&jr);
-	n.data = jute_get_buffer(&jr);
-	n.acl_ref = jute_get_long(&jr);
-	jr_stat_persisted_decode(&jr, &n.stat);
-	zassert(!jr.err && jr.pos == total);
+	n.path = (struct jute_bytes){p + 4, (int32_t)plen};
+	const uint8_t *q = p + need + 4;
+	n.data = dlen < 0 ? JUTE_NULL : (struct jute_bytes){q, (int32_t)dlen};
+	q += dlen > 0 ? (size_t)dlen : 0;
+	n.acl_ref = (int64_t)be64_get(q);
+	n.stat.czxid = (int64_t)be64_get(q + 8);
+	n.stat.mzxid = (int64_t)be64_get(q + 16);
+	n.stat.ctime = (int64_t)be64_get(q + 24);
+	n.stat.mtime = (int64_t)be64_get(q + 32);
+	n.stat.version = (int32_t)be32_get(q + 40);
+	n.stat.cversion = (int32_t)be32_get(q + 44);
+	n.stat.aversion = (int32_t)be32_get(q + 48);
+	n.stat.ephemeral_owner = (int64_t)be64_get(q + 52);
+	n.stat.pzxid = (int64_t)be64_get(q + 60);
+	zassert(q + 68 == p + total);
 	int cbrc = cb && cb->on_node ? cb->on_node(arg, &n) : 0;
 	take(r, total);
 	if (cbrc)
@@ -541,6 +563,7 @@ static int read_node(struct sr *r, const struct snapshot_callbacks *cb, void *ar
 static int read_seal(struct sr *r)
 {
 	uint64_t at = r->pos;
+	sum_flush(r);
 	uint32_t want = r->adler;
 	const uint8_t *p = peek(r, 12);
 	if (p == NULL)
@@ -611,10 +634,16 @@ static int read_body(struct sr *r, const struct snapshot_callbacks *cb, void *ar
 		rc = read_sessions(r, cb, arg, info);
 	if (rc == 0)
 		rc = read_acls(r, cb, arg, info);
+	uint64_t nodes_at = r->pos;
 	while (rc == 0) {
 		rc = read_node(r, cb, arg);
-		if (rc == 0)
-			info->nodes++;
+		if (rc == 0 && ++info->nodes == SNAPSHOT_HINT_NODES && !r->gz && cb && cb->on_nodes_hint) {
+			/* a tenth more than the average so far predicts (the trailer
+			 * is a few bytes, so nearly all that is left is nodes) */
+			double per = (double)(r->pos - nodes_at) / (double)info->nodes;
+			double more = (double)left(r) / per * 1.1;
+			cb->on_nodes_hint(arg, info->nodes + (uint64_t)more);
+		}
 	}
 	if (rc == 1)
 		rc = read_seal(r);

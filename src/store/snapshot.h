@@ -86,7 +86,12 @@ struct snapshot_callbacks {
 	int (*on_digest)(void *arg, const struct snapshot_digest *d);
 	/* before the sessions / the ACL entries: their counts */
 	int (*on_counts)(void *arg, int kind /* 0 sessions, 1 acls */, uint32_t count);
+	/* once, after the first SNAPSHOT_HINT_NODES nodes of an uncompressed
+	 * snapshot: the node count to expect from the bytes they took and the
+	 * bytes left (the format has no node count; a loader sizes its index) */
+	void (*on_nodes_hint)(void *arg, uint64_t expect_nodes);
 };
+#define SNAPSHOT_HINT_NODES 4096
 
 struct snapshot_info {
 	int64_t name_zxid;      /* from the file name, -1 if it does not parse */

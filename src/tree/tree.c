@@ -2,8 +2,8 @@
 
 #include <stddef.h>
 #include <string.h>
-#include <zlib.h>
-
+#include "base/crc32.h"
+#include "base/slab.h"
 #include "base/zalloc.h"
 #include "base/zassert.h"
 #include "jute/proto.h"
@@ -16,13 +16,24 @@ static uint32_t node_digest(const struct znode *n)
 {
 	if (n->path_len > 11 && memcmp(n->path, "/zookeeper/", 11) == 0)
 		return 0;
-	uLong crc = crc32(0L, Z_NULL, 0);
-	if (n->path_len > 1)
-		crc = crc32(crc, (const Bytef *)n->path, n->path_len);
-	if (n->data_len > 0)
-		crc = crc32(crc, n->data, (uInt)n->data_len);
-	uint8_t b[60];
-	uint8_t *p = b;
+	/* one CRC pass over path, data and stat laid end to end when they
+	 * are small (the common case): the folding path then covers nearly
+	 * all of it instead of three short pieces with three byte-wise tails */
+	uint8_t buf[512];
+	size_t pl = n->path_len > 1 ? n->path_len : 0;
+	size_t dl = n->data_len > 0 ? (size_t)n->data_len : 0;
+	bool one = pl + dl + 60 <= sizeof buf;
+	uint8_t *p = one ? buf + pl + dl : buf;
+	uint32_t crc = 0;
+	if (one) {
+		memcpy(buf, n->path, pl);
+		if (dl)
+			memcpy(buf + pl, znode_data(n), dl);
+	} else {
+		crc = crc32_update(crc, n->path, pl);
+		crc = crc32_update(crc, znode_data(n), dl);
+	}
+	uint8_t *b = p;
 	const int64_t longs[5] = {n->czxid, n->mzxid, n->pzxid, n->ctime, n->mtime};
 	for (int i = 0; i < 5; i++, p += 8)
 		for (int k = 0; k < 8; k++)
@@ -33,8 +44,8 @@ static uint32_t node_digest(const struct znode *n)
 			p[k] = (uint8_t)((uint32_t)ints[i] >> (24 - 8 * k));
 	for (int k = 0; k < 8; k++)
 		p[k] = (uint8_t)((uint64_t)n->ephemeral_owner >> (56 - 8 * k));
-	crc = crc32(crc, b, sizeof b);
-	return (uint32_t)crc;
+	p += 8;
+	return one ? crc32_update(0, buf, (size_t)(p - buf)) : crc32_update(crc, b, 60);
 }
 
 static void redigest(struct tree *t, struct znode *n)
@@ -44,51 +55,87 @@ static void redigest(struct tree *t, struct znode *n)
 	t->digest += n->digest;
 }
 
-static uint8_t *inline_data(struct znode *n)
+static uint8_t *room_of(struct znode *n)
 {
 	return (uint8_t *)n->path + n->path_len + 1;
 }
 
-/* The node with room for `room` data bytes after its path. */
-static struct znode *node_alloc(const char *path, size_t len, int32_t room)
+static size_t inline_room(const struct znode *n)
 {
-	size_t cap = room > 0 ? (size_t)room : 0;
-	struct znode *n = zmalloc(offsetof(struct znode, path) + len + 1 + cap);
+	return n->room & ~ZNODE_OUTLINE;
+}
+
+static size_t node_size(size_t path_len, size_t room)
+{
+	return offsetof(struct znode, path) + path_len + 1 + room;
+}
+
+/* An out-of-line data buffer: its capacity in the 8 bytes before the data. */
+static uint8_t *outline_buf(size_t cap)
+{
+	uint8_t *b = zmalloc(8 + cap);
+	uint32_t c = (uint32_t)cap;
+	memcpy(b, &c, sizeof c);
+	return b + 8;
+}
+
+static size_t outline_cap(const uint8_t *data)
+{
+	uint32_t c;
+	memcpy(&c, data - 8, sizeof c);
+	return c;
+}
+
+static void outline_free(uint8_t *data)
+{
+	zfree(data - 8);
+}
+
+size_t tree_data_capacity(const struct znode *n)
+{
+	return (n->room & ZNODE_OUTLINE) ? outline_cap(znode_data(n)) : inline_room(n);
+}
+
+/* The node with room for `room` data bytes after its path. */
+static struct znode *node_alloc(struct tree *t, const char *path, size_t len, int32_t room)
+{
+	size_t cap = room > ZNODE_MIN_ROOM ? (size_t)room : ZNODE_MIN_ROOM;
+	struct znode *n = slab_alloc(&t->mem, node_size(len, cap));
 	memset(n, 0, offsetof(struct znode, path));
 	memcpy(n->path, path, len);
 	n->path[len] = '\0';
 	n->path_len = (uint32_t)len;
-	size_t nlen;
-	const char *name = path_basename(path, len, &nlen);
-	n->name_off = (uint32_t)(name - path);
 	n->data_len = -1;
-	n->data = inline_data(n);
-	n->data_cap = (uint32_t)cap;
+	n->room = (uint32_t)cap;
 	n->acl_ref = ACL_REF_OPEN;
-	n->eph_idx = UINT32_MAX;
 	return n;
 }
 
-static void node_free(struct znode *n)
+static void node_free(struct tree *t, struct znode *n)
 {
-	if (n->data != inline_data(n))
-		zfree(n->data);
+	if (n->room & ZNODE_OUTLINE)
+		outline_free((uint8_t *)znode_data(n));
 	zfree(n->children);
-	zfree(n);
+	slab_free(&t->mem, n, node_size(n->path_len, inline_room(n)));
 }
 
-/* Reuse the buffer when the value fits (no malloc/free on a same-size set). */
+/* Reuse the room or buffer when the value fits (no malloc/free on a
+ * same-size set); a larger value gets a buffer of exactly its size. */
 static void set_data_buf(struct znode *n, struct jute_bytes data)
 {
 	size_t len = data.len > 0 ? (size_t)data.len : 0;
-	if (len > n->data_cap) {
-		if (n->data != inline_data(n))
-			zfree(n->data);
-		n->data = zmalloc(len);
-		n->data_cap = (uint32_t)len;
+	uint8_t *dst = (uint8_t *)znode_data(n);
+	bool out = n->room & ZNODE_OUTLINE;
+	size_t cap = out ? outline_cap(dst) : inline_room(n);
+	if (len > cap) {
+		if (out)
+			outline_free(dst);
+		dst = outline_buf(len);
+		memcpy(room_of(n), &dst, sizeof dst);
+		n->room |= ZNODE_OUTLINE;
 	}
 	if (len)
-		memcpy(n->data, data.data, len);
+		memcpy(dst, data.data, len);
 	n->data_len = data.len;
 }
 
@@ -139,6 +186,11 @@ bool tree_owner_is_session(const struct tree *t, int64_t owner)
 	return true;
 }
 
+static void eph_set_pos(struct tree *t, struct znode *n, uint32_t i)
+{
+	u64map_put(&t->eph_pos, (uint64_t)(uintptr_t)n, (void *)(uintptr_t)(i + 1u));
+}
+
 static void eph_add(struct tree *t, struct znode *n)
 {
 	if (!tree_owner_is_session(t, n->ephemeral_owner))
@@ -152,20 +204,23 @@ static void eph_add(struct tree *t, struct znode *n)
 		l->cap = l->cap ? l->cap * 2 : 4;
 		l->items = zrealloc(l->items, l->cap * sizeof(*l->items));
 	}
-	n->eph_idx = l->count;
+	eph_set_pos(t, n, l->count);
 	l->items[l->count++] = n;
 }
 
 static void eph_remove(struct tree *t, struct znode *n)
 {
-	if (n->eph_idx == UINT32_MAX)
+	void *pos = u64map_del(&t->eph_pos, (uint64_t)(uintptr_t)n);
+	if (!pos)
 		return;
+	uint32_t i = (uint32_t)((uintptr_t)pos - 1u);
 	struct eph_list *l = u64map_get(&t->ephemerals, (uint64_t)n->ephemeral_owner);
-	zassert(l && n->eph_idx < l->count && l->items[n->eph_idx] == n);
+	zassert(l && i < l->count && l->items[i] == n);
 	struct znode *last = l->items[--l->count];
-	l->items[n->eph_idx] = last;
-	last->eph_idx = n->eph_idx;
-	n->eph_idx = UINT32_MAX;
+	if (last != n) {
+		l->items[i] = last;
+		eph_set_pos(t, last, i);
+	}
 	if (l->count == 0) {
 		u64map_del(&t->ephemerals, (uint64_t)n->ephemeral_owner);
 		zfree(l->items);
@@ -182,8 +237,10 @@ static void index_node(struct tree *t, struct znode *n)
 
 void tree_init_empty(struct tree *t, bool ttl_enabled)
 {
-	keymap_init(&t->nodes, offsetof(struct znode, path));
+	keymap_init(&t->nodes, offsetof(struct znode, path), offsetof(struct znode, path_len));
+	slab_init(&t->mem);
 	u64map_init(&t->ephemerals);
+	u64map_init(&t->eph_pos);
 	acl_cache_init(&t->acls);
 	t->digest = 0;
 	t->data_bytes = 0;
@@ -196,7 +253,7 @@ void tree_init_empty(struct tree *t, bool ttl_enabled)
 void tree_init(struct tree *t, bool ttl_enabled)
 {
 	tree_init_empty(t, ttl_enabled);
-	t->root = node_alloc("/", 1, 0);
+	t->root = node_alloc(t, "/", 1, 0);
 	index_node(t, t->root);
 	t->root->data_len = 0;
 	redigest(t, t->root);
@@ -219,8 +276,9 @@ void tree_free(struct tree *t)
 	size_t pos = 0;
 	struct znode *n;
 	while ((n = keymap_next(&t->nodes, &pos)))
-		node_free(n);
+		node_free(t, n);
 	keymap_free(&t->nodes);
+	slab_destroy(&t->mem);
 	zfree(t->restore_path);
 	t->restore_path = NULL;
 	t->restore_depth = t->restore_cap = 0;
@@ -232,6 +290,7 @@ void tree_free(struct tree *t)
 		zfree(l);
 	}
 	u64map_free(&t->ephemerals);
+	u64map_free(&t->eph_pos);
 	acl_cache_free(&t->acls);
 }
 
@@ -247,6 +306,11 @@ size_t tree_count(const struct tree *t)
 	return t->nodes.count;
 }
 
+void tree_reserve(struct tree *t, uint64_t n)
+{
+	keymap_reserve(&t->nodes, (size_t)(n < (1u << 28) ? n : (1u << 28)));
+}
+
 struct znode *tree_next(const struct tree *t, size_t *pos)
 {
 	return keymap_next(&t->nodes, pos);
@@ -258,7 +322,7 @@ struct znode *tree_create(struct tree *t, const char *path, size_t len, struct j
 {
 	struct znode *parent = tree_get(t, path, path_parent_len(path, len));
 	zassert(parent != NULL);
-	struct znode *n = node_alloc(path, len, data.len);
+	struct znode *n = node_alloc(t, path, len, data.len);
 	index_node(t, n);  /* asserts the path is new */
 	set_data_buf(n, data);
 	t->data_bytes += (uint64_t)(data.len > 0 ? data.len : 0);
@@ -295,7 +359,7 @@ void tree_delete(struct tree *t, struct znode *n, int64_t zxid)
 	if (n->acl_ref != ACL_REF_OPEN)
 		acl_cache_release(&t->acls, n->acl_ref);
 	t->restore_depth = 0;  /* the cursor may hold n */
-	node_free(n);
+	node_free(t, n);
 }
 
 void tree_set_data(struct tree *t, struct znode *n, struct jute_bytes data, int32_t version,
@@ -398,14 +462,11 @@ static struct znode *restore_parent(struct tree *t, const char *path, size_t pl)
 	return p;
 }
 
-static void restore_fields(struct tree *t, struct znode *n, struct jute_bytes data, int64_t acl_ref,
+/* Data and stat as persisted (the ACL ref is set once the node is in). */
+static void restore_fields(struct znode *n, struct jute_bytes data,
 			   const struct jr_stat_persisted *st)
 {
 	set_data_buf(n, data);
-	t->data_bytes += (uint64_t)(data.len > 0 ? data.len : 0);
-	n->acl_ref = acl_ref;
-	if (acl_ref != ACL_REF_OPEN)
-		acl_cache_addref(&t->acls, acl_ref);
 	n->czxid = st->czxid;
 	n->mzxid = st->mzxid;
 	n->ctime = st->ctime;
@@ -431,7 +492,7 @@ int tree_restore_node(struct tree *t, const char *path, size_t len, struct jute_
 				acl_cache_release(&t->acls, n->acl_ref);
 			eph_remove(t, n);
 		} else {
-			n = node_alloc(path, len, data.len);
+			n = node_alloc(t, path, len, data.len);
 			index_node(t, n);
 			t->root = n;
 		}
@@ -439,16 +500,28 @@ int tree_restore_node(struct tree *t, const char *path, size_t len, struct jute_
 		struct znode *parent = restore_parent(t, path, path_parent_len(path, len));
 		if (!parent)
 			return TREE_RESTORE_NO_PARENT;
-		n = node_alloc(path, len, data.len);
-		if (keymap_insert(&t->nodes, n, len)) {
-			node_free(n);
+		/* the index slot is a cache miss: start fetching it, build the
+		 * node and its digest meanwhile, then insert */
+		uint64_t h = keymap_hash(path, len);
+		keymap_prefetch(&t->nodes, h);
+		n = node_alloc(t, path, len, data.len);
+		restore_fields(n, data, st);
+		n->digest = node_digest(n);
+		if (keymap_insert_hashed(&t->nodes, n, len, h)) {
+			node_free(t, n);
 			return TREE_RESTORE_DUPLICATE;
 		}
 		t->data_bytes += len;
 		child_add(parent, n);
 	}
-	restore_fields(t, n, data, acl_ref, st);
-	n->digest = node_digest(n);
+	if (n == t->root) {
+		restore_fields(n, data, st);
+		n->digest = node_digest(n);
+	}
+	t->data_bytes += (uint64_t)(data.len > 0 ? data.len : 0);
+	n->acl_ref = acl_ref;
+	if (acl_ref != ACL_REF_OPEN)
+		acl_cache_addref(&t->acls, acl_ref);
 	t->digest += n->digest;
 	eph_add(t, n);
 	if (n == t->root)

@@ -8,28 +8,33 @@
  * mutation is a pure function of the tree and its arguments, so replaying
  * the same txns on any replica gives the same tree.
  *
- * Memory: one allocation per znode holding the struct, its path and (at
- * creation) its data, so a typical node costs one malloc chunk; the name of
- * a node is a suffix of its path. A later value that fits the buffer
- * reuses it (a setData of the same size allocates nothing); a larger one
- * moves to an exact-size buffer of its own. Children are an array of
- * pointers with each child knowing its index, so add and remove are O(1);
- * the array's capacity is implied by its length (the next power of two, at
- * least 4). ACLs are refs into the interned cache. The path index is a
- * keymap whose 16-byte slots point at the node and its inline path. */
+ * Memory: one slab object per znode (base/slab.h: no malloc header, 8-byte
+ * rounding) holding the struct, its NUL-terminated path and an inline data
+ * room of at least 8 bytes sized by the data it was created with; the name
+ * of a node is the path after its last '/'. A later value that fits the
+ * room reuses it (a setData of the same size allocates nothing); a larger
+ * one moves to a buffer of its own whose address is kept in the room (the
+ * node has no data pointer: znode_data() finds the bytes). Children are an
+ * array of pointers with each child knowing its index, so add and remove
+ * are O(1); the array's capacity is implied by its length (the next power
+ * of two, at least 4). ACLs are refs into the interned cache. The path
+ * index is a keymap whose 8-byte slots point at the node (key: its path). A
+ * session's ephemerals are an array (eph_list); where each one sits in it is
+ * kept in a side map, since most znodes are not ephemeral. */
 #ifndef ZABD_TREE_TREE_H
 #define ZABD_TREE_TREE_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/hashmap.h"
+#include "base/slab.h"
 #include "jute/records.h"
 #include "tree/acl.h"
 
 struct znode {
 	struct znode **children;  /* no parent pointer: 8 bytes a node; a delete looks it up */
-	uint8_t *data;            /* data_len bytes: inline after path, or its own buffer */
 	int64_t acl_ref;
 	int64_t czxid, mzxid, pzxid, ctime, mtime;
 	int64_t ephemeral_owner;  /* session id, container or TTL marker, or 0 */
@@ -39,13 +44,38 @@ struct znode {
 	int32_t aversion;
 	uint32_t n_children;
 	uint32_t child_idx;       /* my index in parent->children */
-	uint32_t eph_idx;         /* my index in my owner's ephemeral list */
-	uint32_t data_cap;        /* bytes the data buffer holds */
+	uint32_t room;            /* inline data bytes after the path (>= 8); ZNODE_OUTLINE:
+				   * the data is in its own buffer, its address in the room */
 	uint32_t digest;          /* this node's CRC-32 contribution to the tree digest */
 	uint32_t path_len;
-	uint32_t name_off;
-	char path[];              /* NUL-terminated full path, then inline data */
+	char path[];              /* NUL-terminated full path, then the data room */
 };
+#define ZNODE_OUTLINE 0x80000000u
+#define ZNODE_MIN_ROOM 8
+
+/* The node's data bytes (data_len of them; meaningless when data_len <= 0). */
+static inline const uint8_t *znode_data(const struct znode *n)
+{
+	const uint8_t *room = (const uint8_t *)n->path + n->path_len + 1;
+	if (!(n->room & ZNODE_OUTLINE))
+		return room;
+	const uint8_t *p;
+	memcpy(&p, room, sizeof p);
+	return p;
+}
+
+/* Bytes the node's data can grow to without a new buffer. */
+size_t tree_data_capacity(const struct znode *n);
+
+/* The last path component ("" for the root). */
+static inline const char *znode_name(const struct znode *n, size_t *len)
+{
+	size_t i = n->path_len;
+	while (i > 0 && n->path[i - 1] != '/')
+		i--;
+	*len = n->path_len - i;
+	return n->path + i;
+}
 
 struct eph_list {
 	struct znode **items;
@@ -55,7 +85,10 @@ struct eph_list {
 
 struct tree {
 	struct keymap nodes;     /* path -> znode (key: znode.path) */
+	struct slab mem;         /* the znodes themselves */
 	struct u64map ephemerals;/* session id -> eph_list */
+	struct u64map eph_pos;   /* session-owned znode's address -> 1 + its index in
+				  * its eph_list (kept here, not in every znode) */
 	struct acl_cache acls;
 	struct znode *root;
 	uint64_t digest;         /* sum of node digests mod 2^64 (§6.4) */
@@ -75,6 +108,9 @@ void tree_free(struct tree *t);
 /* Lookup; "" is an alias of "/" as in ZooKeeper. */
 struct znode *tree_get(const struct tree *t, const char *path, size_t len);
 size_t tree_count(const struct tree *t);
+/* Size the path index for n nodes (a loader that knows roughly how many
+ * are coming); more than that only grows it again. Capped at 2^28. */
+void tree_reserve(struct tree *t, uint64_t n);
 /* Iterate all nodes in no particular order: *pos = 0 first; NULL at the end. */
 struct znode *tree_next(const struct tree *t, size_t *pos);
 

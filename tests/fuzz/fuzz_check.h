@@ -46,7 +46,7 @@ static inline uint64_t fz_node_digest(const struct znode *z)
 	if (!(z->path_len == 1 && z->path[0] == '/'))
 		crc = crc32(crc, (const Bytef *)z->path, z->path_len);
 	if (z->data_len > 0)
-		crc = crc32(crc, z->data, (uInt)z->data_len);
+		crc = crc32(crc, znode_data(z), (uInt)z->data_len);
 	uint8_t b[60];
 	fz_put_be(b + 0, (uint64_t)z->czxid, 8);
 	fz_put_be(b + 8, (uint64_t)z->mzxid, 8);
@@ -75,8 +75,8 @@ static inline void fz_check_tree(const struct tree *t, bool full)
 		FZ_CHECK(tree_get(t, z->path, z->path_len) == z, "key %s", z->path);
 		FZ_CHECK(z->path[z->path_len] == '\0', "path not terminated");
 		FZ_CHECK((z->n_children == 0) == (z->children == NULL), "%s children", z->path);
-		FZ_CHECK(z->data_len >= -1 && (z->data_len <= 0 || (z->data != NULL &&
-			 (uint32_t)z->data_len <= z->data_cap)), "%s data", z->path);
+		FZ_CHECK(z->data_len >= -1 && (z->data_len <= 0 || (znode_data(z) != NULL &&
+			 (size_t)z->data_len <= tree_data_capacity(z))), "%s data", z->path);
 		if (z != t->root) {
 			const struct znode *p = tree_get(t, z->path, path_parent_len(z->path, z->path_len));
 			FZ_CHECK(p != NULL, "%s has no parent", z->path);
@@ -85,13 +85,17 @@ static inline void fz_check_tree(const struct tree *t, bool full)
 			size_t pl = p->path_len == 1 ? 0 : p->path_len;
 			FZ_CHECK(z->path_len >= pl + 1 && memcmp(z->path, p->path, pl) == 0 && z->path[pl] == '/',
 				 "%s under %s", z->path, p->path);
-			FZ_CHECK(z->name_off == pl + 1, "%s name_off", z->path);
+			size_t nl;
+			FZ_CHECK(znode_name(z, &nl) == z->path + pl + 1 && nl == z->path_len - pl - 1,
+				 "%s name", z->path);
 		}
+		uintptr_t eph_pos = (uintptr_t)u64map_get(&t->eph_pos, (uint64_t)(uintptr_t)z);
 		if (tree_owner_is_session(t, z->ephemeral_owner)) {
 			const struct eph_list *l = tree_ephemerals(t, z->ephemeral_owner);
-			FZ_CHECK(l && z->eph_idx < l->count && l->items[z->eph_idx] == z, "%s eph index", z->path);
+			FZ_CHECK(l && eph_pos >= 1 && eph_pos - 1 < l->count && l->items[eph_pos - 1] == z,
+				 "%s eph index", z->path);
 		} else {
-			FZ_CHECK(z->eph_idx == UINT32_MAX, "%s indexed as ephemeral", z->path);
+			FZ_CHECK(eph_pos == 0, "%s indexed as ephemeral", z->path);
 		}
 		if (z->acl_ref != ACL_REF_OPEN) {
 			const struct acl_list *a = acl_cache_get(&t->acls, z->acl_ref);
@@ -111,13 +115,17 @@ static inline void fz_check_tree(const struct tree *t, bool full)
 			 (unsigned long long)digest);
 	pos = 0;
 	struct u64map_slot *e;
+	size_t ephs = 0;
 	while ((e = u64map_next(&t->ephemerals, &pos))) {
 		const struct eph_list *l = e->value;
 		FZ_CHECK(l->count > 0, "empty ephemeral list kept");
+		ephs += l->count;
 		for (uint32_t i = 0; i < l->count; i++)
-			FZ_CHECK(l->items[i]->ephemeral_owner == (int64_t)e->key && l->items[i]->eph_idx == i,
+			FZ_CHECK(l->items[i]->ephemeral_owner == (int64_t)e->key &&
+				 (uintptr_t)u64map_get(&t->eph_pos, (uint64_t)(uintptr_t)l->items[i]) == i + 1u,
 				 "ephemeral list of %llx", (unsigned long long)e->key);
 	}
+	FZ_CHECK(ephs == t->eph_pos.count, "%zu ephemerals listed, %zu positions", ephs, t->eph_pos.count);
 }
 
 /* ACL reference counts: each interned list is held by exactly the znodes

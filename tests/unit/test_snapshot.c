@@ -143,7 +143,7 @@ static int s_digest(void *a, const struct snapshot_digest *d)
 	return 0;
 }
 
-static const struct snapshot_callbacks cbs = {s_session, s_acl, s_node, s_digest, NULL};
+static const struct snapshot_callbacks cbs = {s_session, s_acl, s_node, s_digest, NULL, NULL};
 
 static void write_app(struct vfs *v)
 {

@@ -42,7 +42,7 @@ static uint64_t full_digest(const struct tree *t)
 		if (strcmp(n->path, "/") != 0)
 			crc = crc32(crc, (const Bytef *)n->path, (uInt)strlen(n->path));
 		if (n->data_len > 0)
-			crc = crc32(crc, n->data, (uInt)n->data_len);
+			crc = crc32(crc, znode_data(n), (uInt)n->data_len);
 		uint8_t b[60];
 		put_be(b, (uint64_t)n->czxid, 8);
 		put_be(b + 8, (uint64_t)n->mzxid, 8);
@@ -323,7 +323,40 @@ static void test_children_and_descendants(void **state)
 	assert_int_equal(t.digest, full_digest(&t));
 	/* the name of a node is the suffix of its path */
 	struct znode *x = tree_get(&t, S("/a/05/x"));
-	assert_string_equal(x->path + x->name_off, "x");
+	size_t xl;
+	assert_string_equal(znode_name(x, &xl), "x");
+	assert_int_equal(xl, 1);
+	tree_free(&t);
+}
+
+/* A value keeps its bytes and the digest stays right as it moves between
+ * the node's inline room and a buffer of its own: same size, smaller,
+ * larger than the room, larger than that buffer, null, and back. */
+static void test_set_data_sizes(void **state)
+{
+	(void)state;
+	struct tree t;
+	tree_init(&t, false);
+	struct znode *n = mk(&t, "/v", "abc", 0, 2, 20);
+	static const char *values[] = {"abcdefgh", "xy", "0123456789abcdefghij", "short",
+				       "0123456789abcdefghij0123456789abcdefghij", NULL, "",
+				       "a much longer value than any before it, to grow again", "z"};
+	int32_t version = 0;
+	for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+		const char *v = values[i];
+		tree_set_data(&t, n, v ? JUTE_STR(v) : JUTE_NULL, ++version, 10 + (int64_t)i, 100);
+		assert_ptr_equal(tree_get(&t, S("/v")), n);
+		if (v) {
+			assert_int_equal(n->data_len, (int32_t)strlen(v));
+			assert_memory_equal(znode_data(n), v, strlen(v));
+			assert_true(tree_data_capacity(n) >= strlen(v));
+		} else {
+			assert_int_equal(n->data_len, -1);
+		}
+		assert_int_equal(t.digest, full_digest(&t));
+	}
+	tree_delete(&t, n, 30);
+	assert_int_equal(t.digest, full_digest(&t));
 	tree_free(&t);
 }
 
@@ -366,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_special_subtree_not_in_digest),
 		cmocka_unit_test(test_children_and_descendants),
 		cmocka_unit_test(test_restore_node),
+		cmocka_unit_test(test_set_data_sizes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
