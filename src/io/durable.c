@@ -258,6 +258,21 @@ int durable_submit(struct durable *d, int64_t zxid, const struct buf *bytes)
 	return logthread_submit(d->lt, zxid, bytes->data, bytes->len);
 }
 
+int durable_submit_list(struct durable *d, const struct node_txn *list)
+{
+	struct logthread_txn a[64];
+	size_t n = 0;
+	for (const struct node_txn *t = list; t; t = t->next) {
+		a[n++] = (struct logthread_txn){t->zxid, t->bytes.data, t->bytes.len};
+		if (n == sizeof a / sizeof a[0] || !t->next) {
+			if (logthread_submit_batch(d->lt, a, n) != 0)
+				return -1;
+			n = 0;
+		}
+	}
+	return 0;
+}
+
 void durable_stats(struct durable *d, struct logthread_stats *st)
 {
 	logthread_get_stats(d->lt, st);

@@ -45,6 +45,9 @@ int durable_open(struct durable *d, uv_loop_t *loop, const struct zoocfg *cfg, s
 		 struct buf *err);
 /* Hand a prepared txn to the log thread (copied). */
 int durable_submit(struct durable *d, int64_t zxid, const struct buf *bytes);
+/* The same for a list of txns (node_take_persist order), handed over
+ * together: one lock and one wakeup of the log thread per call. */
+int durable_submit_list(struct durable *d, const struct node_txn *list);
 void durable_stats(struct durable *d, struct logthread_stats *st);
 /* Flush and stop the log thread, close handles (run the loop afterwards). */
 void durable_close(struct durable *d);

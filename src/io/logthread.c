@@ -40,6 +40,7 @@ struct logthread {
 	struct buf q;            /* loop → log thread */
 	uint64_t q_txns;
 	bool stopping;
+	bool idle;               /* the thread waits on cv for work */
 	bool stopped;            /* the thread has exited */
 	bool failed;
 	struct store_error err;
@@ -113,8 +114,11 @@ static void *thread_main(void *arg)
 	buf_init(&mine);
 	for (;;) {
 		pthread_mutex_lock(&lt->mu);
-		while (lt->q.len == 0 && !lt->stopping)
+		while (lt->q.len == 0 && !lt->stopping) {
+			lt->idle = true;
 			pthread_cond_wait(&lt->cv, &lt->mu);
+		}
+		lt->idle = false;
 		if (lt->q.len == 0 && lt->stopping) {
 			pthread_mutex_unlock(&lt->mu);
 			break;
@@ -227,33 +231,59 @@ int logthread_start(struct logthread **out, uv_loop_t *loop, const struct logthr
 	return 0;
 }
 
-static int enqueue(struct logthread *lt, int kind, int64_t zxid, const void *body, size_t len)
+static void put_rec(struct logthread *lt, int kind, int64_t zxid, const void *body, size_t len)
 {
-	pthread_mutex_lock(&lt->mu);
-	if (lt->failed || lt->stopping) {
-		pthread_mutex_unlock(&lt->mu);
-		return -1;
-	}
+	zassert(len <= UINT32_MAX - REC_HEAD);
 	buf_put_u8(&lt->q, (uint8_t)kind);
 	buf_put_be64(&lt->q, (uint64_t)zxid);
 	buf_put_be32(&lt->q, (uint32_t)len);
 	buf_put(&lt->q, body, len);
 	if (kind == REC_TXN)
 		lt->q_txns++;
-	pthread_cond_signal(&lt->cv);
+}
+
+/* Called with mu held after queuing; releases it. The thread is woken
+ * only when it sleeps (while it writes or fsyncs it takes the queue on its
+ * own when it is done), and after the unlock, so that it does not wake up
+ * only to block on the mutex the loop thread still holds. */
+static void unlock_and_wake(struct logthread *lt)
+{
+	bool wake = lt->idle;
+	lt->idle = false;
 	pthread_mutex_unlock(&lt->mu);
+	if (wake)
+		pthread_cond_signal(&lt->cv);
+}
+
+int logthread_submit_batch(struct logthread *lt, const struct logthread_txn *txns, size_t n)
+{
+	pthread_mutex_lock(&lt->mu);
+	if (lt->failed || lt->stopping) {
+		pthread_mutex_unlock(&lt->mu);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		put_rec(lt, REC_TXN, txns[i].zxid, txns[i].body, txns[i].len);
+	unlock_and_wake(lt);
 	return 0;
 }
 
 int logthread_submit(struct logthread *lt, int64_t zxid, const void *body, size_t len)
 {
-	zassert(len <= UINT32_MAX - REC_HEAD);
-	return enqueue(lt, REC_TXN, zxid, body, len);
+	struct logthread_txn t = {zxid, body, len};
+	return logthread_submit_batch(lt, &t, 1);
 }
 
 int logthread_roll(struct logthread *lt)
 {
-	return enqueue(lt, REC_ROLL, 0, NULL, 0);
+	pthread_mutex_lock(&lt->mu);
+	if (lt->failed || lt->stopping) {
+		pthread_mutex_unlock(&lt->mu);
+		return -1;
+	}
+	put_rec(lt, REC_ROLL, 0, NULL, 0);
+	unlock_and_wake(lt);
+	return 0;
 }
 
 void logthread_get_stats(struct logthread *lt, struct logthread_stats *out)

@@ -73,6 +73,14 @@ int logthread_start(struct logthread **out, uv_loop_t *loop, const struct logthr
 /* Queues one txn (body = TxnHeader ‖ record ‖ digest, zxid as in the
  * header). 0, or -1 if the thread has stopped or failed. */
 int logthread_submit(struct logthread *lt, int64_t zxid, const void *body, size_t len);
+/* Queues n txns at once: one lock and at most one wakeup for all (the
+ * loop thread submits what one event prepared together). */
+struct logthread_txn {
+	int64_t zxid;
+	const void *body;
+	size_t len;
+};
+int logthread_submit_batch(struct logthread *lt, const struct logthread_txn *txns, size_t n);
 /* Queues a roll: the next txn goes to a new file (after a TRUNC or when the
  * caller takes a snapshot on its own). */
 int logthread_roll(struct logthread *lt);

@@ -258,11 +258,10 @@ static void persist_step(struct server *s)
 		ensemble_step(s->ens);  /* proposed or forwarded instead */
 		return;
 	}
-	for (struct node_txn *t = node_take_persist(&s->node); t; t = t->next) {
-		if (durable_submit(&s->dur, t->zxid, &t->bytes) != 0) {
-			log_error("the txn log has stopped; stopping the server");
-			exit(2);
-		}
+	struct node_txn *list = node_take_persist(&s->node);
+	if (list && durable_submit_list(&s->dur, list) != 0) {
+		log_error("the txn log has stopped; stopping the server");
+		exit(2);
 	}
 }
 
