@@ -47,6 +47,7 @@ struct server {
 struct write_req {
 	uv_write_t req;
 	uv_buf_t buf;
+	uint8_t *data;  /* what to free: buf may start past the part written at once */
 	struct client *cl;
 };
 
@@ -101,7 +102,7 @@ static void write_done(uv_write_t *req, int status)
 {
 	struct write_req *w = (struct write_req *)req;
 	struct client *cl = w->cl;
-	zfree(w->buf.base);
+	zfree(w->data);
 	zfree(w);
 	cl->writes_pending--;
 	if (status < 0)
@@ -110,10 +111,33 @@ static void write_done(uv_write_t *req, int status)
 		client_close_gracefully(cl);
 }
 
+/* Takes ownership of data. When nothing of this client is waiting to be
+ * written, the bytes go to the socket at once (uv_try_write): a reply
+ * that fits the socket buffer, as nearly all do, then needs no request,
+ * no completion callback and no epoll change (libuv re-arms the watcher
+ * after every completed uv_write). What does not fit is queued. */
 static void client_write(struct client *cl, uint8_t *data, size_t len)
 {
+	size_t done = 0;
+	if (cl->writes_pending == 0) {
+		uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+		int n = uv_try_write((uv_stream_t *)&cl->tcp, &b, 1);
+		if (n < 0 && n != UV_EAGAIN) {
+			zfree(data);
+			client_close(cl);
+			return;
+		}
+		done = n > 0 ? (size_t)n : 0;
+		if (done == len) {
+			zfree(data);
+			if (cl->close_after_writes)
+				client_close_gracefully(cl);
+			return;
+		}
+	}
 	struct write_req *w = zmalloc(sizeof(*w));
-	w->buf = uv_buf_init((char *)data, (unsigned)len);
+	w->data = data;
+	w->buf = uv_buf_init((char *)data + done, (unsigned)(len - done));
 	w->cl = cl;
 	cl->writes_pending++;
 	if (uv_write(&w->req, (uv_stream_t *)&cl->tcp, &w->buf, 1, write_done) < 0) {
