@@ -111,33 +111,12 @@ static void write_done(uv_write_t *req, int status)
 		client_close_gracefully(cl);
 }
 
-/* Takes ownership of data. When nothing of this client is waiting to be
- * written, the bytes go to the socket at once (uv_try_write): a reply
- * that fits the socket buffer, as nearly all do, then needs no request,
- * no completion callback and no epoll change (libuv re-arms the watcher
- * after every completed uv_write). What does not fit is queued. */
-static void client_write(struct client *cl, uint8_t *data, size_t len)
+/* Queue bytes (owned: data, freed when written) behind what is pending. */
+static void client_queue(struct client *cl, uint8_t *data, size_t off, size_t len)
 {
-	size_t done = 0;
-	if (cl->writes_pending == 0) {
-		uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
-		int n = uv_try_write((uv_stream_t *)&cl->tcp, &b, 1);
-		if (n < 0 && n != UV_EAGAIN) {
-			zfree(data);
-			client_close(cl);
-			return;
-		}
-		done = n > 0 ? (size_t)n : 0;
-		if (done == len) {
-			zfree(data);
-			if (cl->close_after_writes)
-				client_close_gracefully(cl);
-			return;
-		}
-	}
 	struct write_req *w = zmalloc(sizeof(*w));
 	w->data = data;
-	w->buf = uv_buf_init((char *)data + done, (unsigned)(len - done));
+	w->buf = uv_buf_init((char *)data + off, (unsigned)(len - off));
 	w->cl = cl;
 	cl->writes_pending++;
 	if (uv_write(&w->req, (uv_stream_t *)&cl->tcp, &w->buf, 1, write_done) < 0) {
@@ -146,6 +125,61 @@ static void client_write(struct client *cl, uint8_t *data, size_t len)
 		cl->writes_pending--;
 		client_close(cl);
 	}
+}
+
+/* Write at once what the socket takes, when nothing of this client is
+ * queued (uv_try_write): a reply that fits the socket buffer, as nearly
+ * all do, then needs no request, no completion callback and no epoll
+ * change (libuv re-arms the watcher after every completed uv_write).
+ * Returns the bytes written, or -1 if the client was closed. */
+static int64_t client_write_now(struct client *cl, const uint8_t *data, size_t len)
+{
+	if (cl->writes_pending)
+		return 0;
+	uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+	int n = uv_try_write((uv_stream_t *)&cl->tcp, &b, 1);
+	if (n < 0 && n != UV_EAGAIN) {
+		client_close(cl);
+		return -1;
+	}
+	if ((size_t)(n > 0 ? n : 0) == len && cl->close_after_writes)
+		client_close_gracefully(cl);
+	return n > 0 ? n : 0;
+}
+
+/* Takes ownership of data. */
+static void client_write(struct client *cl, uint8_t *data, size_t len)
+{
+	int64_t done = client_write_now(cl, data, len);
+	if (done >= 0 && (size_t)done < len)
+		client_queue(cl, data, (size_t)done, len);
+	else
+		zfree(data);
+}
+
+/* A connection's output buffer keeps its memory for the next replies,
+ * unless a burst made it bigger than this. */
+#define OUT_KEEP (64 * 1024)
+
+/* Send and empty the node's output buffer of a connection. */
+static void client_send(struct client *cl, struct buf *out)
+{
+	int64_t done = client_write_now(cl, out->data, out->len);
+	if (done >= 0 && (size_t)done < out->len) {
+		if (done == 0) {
+			size_t len;
+			uint8_t *data = buf_steal(out, &len);
+			client_queue(cl, data, 0, len);
+		} else {
+			size_t rest = out->len - (size_t)done;
+			uint8_t *data = zmalloc(rest);
+			memcpy(data, out->data + done, rest);
+			client_queue(cl, data, 0, rest);
+		}
+	}
+	out->len = 0;
+	if (out->cap > OUT_KEEP)
+		buf_free(out);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -335,11 +369,8 @@ static void server_flush(struct server *s)
 			out->len = 0;
 			continue;
 		}
-		if (out->len) {
-			size_t len;
-			uint8_t *data = buf_steal(out, &len);
-			client_write(cl, data, len);
-		}
+		if (out->len)
+			client_send(cl, out);
 		if (close_after) {
 			cl->close_after_writes = true;
 			if (cl->writes_pending == 0)
