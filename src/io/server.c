@@ -217,6 +217,7 @@ static bool consume_frames(struct client *cl)
 	struct server *s = cl->srv;
 	size_t off = 0;
 	int64_t max = s->node.cfg.max_buffer;
+	int64_t now = clock_wall_ms();  /* one read's frames arrived together */
 	while (!cl->closing && cl->rlen - off >= 4) {
 		if (!cl->framed) {
 			cl->framed = true;
@@ -234,7 +235,7 @@ static bool consume_frames(struct client *cl)
 		}
 		if (cl->rlen - off - 4 < (size_t)flen)
 			break;
-		node_conn_frame(&s->node, cl->conn, cl->rbuf + off + 4, (size_t)flen, clock_wall_ms());
+		node_conn_frame(&s->node, cl->conn, cl->rbuf + off + 4, (size_t)flen, now);
 		off += 4 + (size_t)flen;
 	}
 	if (off) {
