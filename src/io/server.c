@@ -41,6 +41,8 @@ struct server {
 	bool dur_open;
 	struct ensemble *ens;    /* a member of an ensemble: used instead of dur */
 	struct u64map clients;   /* conn id -> client */
+	uv_prepare_t persist_prepare;
+	uv_check_t persist_check;
 	bool stopping;
 };
 
@@ -309,19 +311,33 @@ static void on_connection(uv_stream_t *server, int status)
 	uv_read_start((uv_stream_t *)&cl->tcp, alloc_cb, read_cb);
 }
 
-/* Hand every txn prepared since the last call to the log thread; they are
- * applied and answered when it reports them durable (on_persisted). */
+/* Standalone: hand every txn prepared since the last call to the log
+ * thread; they are applied and answered when it reports them durable
+ * (on_persisted). Runs once per loop iteration, after the I/O callbacks (check) and before the
+ * loop blocks (prepare, for what timers prepared), not after every event:
+ * the writes read from all connections in one iteration, and those the
+ * applied batch released, reach the log thread together and share an
+ * fsync. Handed over one by one, the first woke the thread, which began
+ * its fsync with that txn alone, and the rest waited a whole fsync more. */
 static void persist_step(struct server *s)
 {
-	if (s->ens) {
-		ensemble_step(s->ens);  /* proposed or forwarded instead */
-		return;
-	}
+	if (s->ens)
+		return;  /* a member's txns are proposed or forwarded by server_flush */
 	struct node_txn *list = node_take_persist(&s->node);
 	if (list && durable_submit_list(&s->dur, list) != 0) {
 		log_error("the txn log has stopped; stopping the server");
 		exit(2);
 	}
+}
+
+static void persist_prepare_cb(uv_prepare_t *h)
+{
+	persist_step(h->data);
+}
+
+static void persist_check_cb(uv_check_t *h)
+{
+	persist_step(h->data);
 }
 
 static void on_persisted(void *arg, int64_t zxid)
@@ -360,7 +376,8 @@ static void arm_timer(struct server *s)
 
 static void server_flush(struct server *s)
 {
-	persist_step(s);
+	if (s->ens)
+		ensemble_step(s->ens);  /* proposed or forwarded instead of persisted */
 	uint64_t conn;
 	struct buf *out;
 	bool close_after;
@@ -474,6 +491,14 @@ struct server *server_start(uv_loop_t *loop, const struct zoocfg *cfg, struct bu
 		zfree(s);
 		return NULL;
 	}
+	uv_prepare_init(loop, &s->persist_prepare);
+	s->persist_prepare.data = s;
+	uv_prepare_start(&s->persist_prepare, persist_prepare_cb);
+	uv_unref((uv_handle_t *)&s->persist_prepare);
+	uv_check_init(loop, &s->persist_check);
+	s->persist_check.data = s;
+	uv_check_start(&s->persist_check, persist_check_cb);
+	uv_unref((uv_handle_t *)&s->persist_check);
 	arm_timer(s);
 	return s;
 }
@@ -481,6 +506,9 @@ struct server *server_start(uv_loop_t *loop, const struct zoocfg *cfg, struct bu
 void server_stop(struct server *s)
 {
 	s->stopping = true;
+	persist_step(s);  /* what this iteration prepared: the log flushes it on close */
+	uv_close((uv_handle_t *)&s->persist_prepare, NULL);
+	uv_close((uv_handle_t *)&s->persist_check, NULL);
 	uv_timer_stop(&s->timer);
 	uv_close((uv_handle_t *)&s->timer, NULL);
 	uv_close((uv_handle_t *)&s->listener, NULL);
