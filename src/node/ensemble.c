@@ -45,26 +45,14 @@ static bool serving(enum node_role r)
 
 static void drop_forwards(struct node *n)
 {
-	struct node_fwd *f = n->fwd_head;
-	while (f) {
-		struct node_fwd *next = f->next;
-		zfree(f);
-		f = next;
-	}
-	n->fwd_head = n->fwd_tail = NULL;
+	node_fwd_free_list(node_take_forward(n));
 }
 
 /* Prepared but uncommitted txns die with the role: the state is rebuilt
  * from what the ensemble committed. */
 static void drop_inflight(struct node *n)
 {
-	struct node_txn *t = n->inflight_head;
-	while (t) {
-		struct node_txn *next = t->next;
-		buf_free(&t->bytes);
-		zfree(t);
-		t = next;
-	}
+	node_txn_free_list(n->inflight_head);
 	n->inflight_head = n->inflight_tail = n->persist_next = NULL;
 	n->n_inflight = 0;
 	u64map_free(&n->write_owner);

@@ -22,6 +22,8 @@ enum { NREQ_CLOSE_AFTER = -1000 };  /* pseudo op: close once reached */
 #define NREQ_FORWARDED (-2)
 
 void conn_mark_dirty(struct node *n, struct node_conn *c);
+void node_txn_free_list(struct node_txn *t);
+void node_fwd_free_list(struct node_fwd *f);
 size_t frame_begin(struct buf *b);
 void frame_end(struct buf *b, size_t mark);
 void conn_send_reply(struct node *n, struct node_conn *c, int32_t xid, int64_t zxid, int32_t err,

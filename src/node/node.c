@@ -53,20 +53,29 @@ void node_free(struct node *n)
 	u64map_free(&n->write_owner);
 	u64map_free(&n->handshaking);
 	u64map_free(&n->touched);
-	for (struct node_fwd *f = node_take_forward(n); f;) {
-		struct node_fwd *next = f->next;
-		zfree(f);
-		f = next;
-	}
-	struct node_txn *t = n->inflight_head;
+	node_fwd_free_list(node_take_forward(n));
+	node_txn_free_list(n->inflight_head);
+	zstate_free(&n->st);
+	buf_free(&n->reply_scratch);
+}
+
+void node_txn_free_list(struct node_txn *t)
+{
 	while (t) {
 		struct node_txn *next = t->next;
 		buf_free(&t->bytes);
 		zfree(t);
 		t = next;
 	}
-	zstate_free(&n->st);
-	buf_free(&n->reply_scratch);
+}
+
+void node_fwd_free_list(struct node_fwd *f)
+{
+	while (f) {
+		struct node_fwd *next = f->next;
+		zfree(f);
+		f = next;
+	}
 }
 
 void conn_add_id(struct node_conn *c, const char *scheme, const char *id)
