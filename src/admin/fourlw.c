@@ -217,6 +217,13 @@ static void mntr_cmd(struct node *n, struct buf *out)
 		eph += ((struct eph_list *)s->value)->count;
 	buf_printf(out, "zk_version\t%s, %s\n", ZABD_VERSION, ZABD_BUILT);
 	buf_printf(out, "zk_server_state\t%s\n", role_name(n));
+	const struct quorum_stats *q = &n->quorum;
+	if (q->member) {
+		static const char *const peer[] = {"", "looking", "leading", "following", "observing"};
+		buf_printf(out, "zk_peer_state\t%s - broadcast\n", peer[n->role]);
+		if (n->role == NODE_OBSERVING)
+			buf_printf(out, "zk_observer_master_id\t%lld\n", (long long)q->leader_sid);
+	}
 	buf_printf(out, "zk_avg_latency\t");
 	put_java_avg(out, (uint64_t)st->sum_latency_ms, st->n_latency);
 	buf_printf(out, "\n");
@@ -238,6 +245,18 @@ static void mntr_cmd(struct node *n, struct buf *out)
 	buf_printf(out, "zk_connection_drop_probability\t0.0\n");
 	buf_printf(out, "zk_outstanding_tls_handshake\t0\n");
 	buf_printf(out, "zk_auth_failed_count\t0\n");
+	if (q->member)
+		buf_printf(out, "zk_quorum_size\t%d\n", q->quorum_size);
+	if (q->member && n->role == NODE_LEADING) {
+		buf_printf(out, "zk_learners\t%d\n", q->learners);
+		buf_printf(out, "zk_synced_followers\t%d\n", q->synced_followers);
+		buf_printf(out, "zk_synced_non_voting_followers\t0\n");
+		buf_printf(out, "zk_synced_observers\t%d\n", q->synced_observers);
+		buf_printf(out, "zk_pending_syncs\t%d\n", q->pending_syncs);
+		buf_printf(out, "zk_leader_uptime\t%lld\n", (long long)(clock_wall_ms() - q->leader_since_ms));
+	} else if (q->member && n->role == NODE_FOLLOWING) {
+		buf_printf(out, "zk_synced_observers\t0\n");
+	}
 }
 
 static void wchs_cmd(struct node *n, struct buf *out)

@@ -139,8 +139,35 @@ static void sync_role(struct ensemble *e)
 	log_info("quorum %lld: %s (leader %llu, epoch %lld, zxid 0x%llx)", (long long)e->myid, names[want],
 		 (unsigned long long)p->leader, (long long)epoch, (unsigned long long)e->node->st.last_applied_zxid);
 	node_set_role(e->node, want, epoch, clock_wall_ms());
+	if (want == NODE_LEADING)
+		e->node->quorum.leader_since_ms = clock_wall_ms();
 	e->role_epoch = epoch;
 	e->role_leader = p->leader;
+}
+
+/* mntr's view of the core (the node cannot see it). */
+static void fill_quorum_stats(struct ensemble *e)
+{
+	struct quorum_stats *q = &e->node->quorum;
+	const struct zab *z = &e->peer.z;
+	q->member = true;
+	q->quorum_size = z->cfg.n_voters;
+	q->leader_sid = (int64_t)e->peer.leader;
+	q->learners = q->synced_followers = q->synced_observers = 0;
+	q->pending_syncs = 0;
+	if (e->node->role != NODE_LEADING)
+		return;
+	for (int i = 0; i < ZAB_MAX_SERVERS; i++) {
+		const struct zab_learner_handler *h = &z->L.lh[i];
+		if (!h->used)
+			continue;
+		q->learners++;
+		if (h->st == LH_ACTIVE && h->observer)
+			q->synced_observers++;
+		else if (h->st == LH_ACTIVE)
+			q->synced_followers++;
+	}
+	q->pending_syncs = (int)z->L.n_sw;
 }
 
 /* The node's new txns (leader) and forwards (learner) into the core. */
@@ -185,6 +212,7 @@ void ensemble_step(struct ensemble *e)
 	sync_role(e);
 	hand_over(e);
 	sync_role(e);
+	fill_quorum_stats(e);
 	e->in_step = false;
 	qnet_rearm(e->net);
 }

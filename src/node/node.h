@@ -93,6 +93,19 @@ struct node_fwd {
 	uint8_t body[];    /* len bytes of request body, then auth_len bytes */
 };
 
+/* What mntr reports of the member's part in the ensemble; the shell
+ * fills it from the consensus core (the node does not see the core). */
+struct quorum_stats {
+	bool member;               /* zk_peer_state and zk_quorum_size are printed */
+	int quorum_size;           /* voters */
+	int64_t leader_sid;        /* whom we follow (observers: their learner master) */
+	int learners;              /* leader: learner connections */
+	int synced_followers;      /* leader: followers past NEWLEADER */
+	int synced_observers;
+	int pending_syncs;
+	int64_t leader_since_ms;   /* leader: when it was established (wall clock) */
+};
+
 struct server_stats {
 	uint64_t packets_received, packets_sent;
 	int64_t min_latency_ms, max_latency_ms, sum_latency_ms;
@@ -112,6 +125,7 @@ struct node {
 	uint32_t n_inflight;
 	int64_t next_container_check_ms;
 	struct server_stats stats;
+	struct quorum_stats quorum;
 	struct buf reply_scratch;
 	bool fatal;                 /* a txn could not be applied: stop serving */
 	/* ensemble (node/ensemble.c) */

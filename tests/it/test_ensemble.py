@@ -361,3 +361,26 @@ def test_mixed_member_catches_up(kinds):
             c.close()
     finally:
         e.cleanup()
+
+
+def test_mntr_quorum_keys(ens):
+    """The keys monitoring tools read on an ensemble (Datadog, zk_exporter):
+    the peer state third, the quorum size, and the leader's follower counts."""
+    def mntr(m):
+        out = four_letter(m.port, "mntr")
+        pairs = [ln.split("\t", 1) for ln in out.splitlines()]
+        return pairs, dict(pairs)
+
+    leader = ens.leader()
+    pairs, d = mntr(leader)
+    assert pairs[1] == ["zk_server_state", "leader"]
+    assert pairs[2] == ["zk_peer_state", "leading - broadcast"]
+    assert d["zk_quorum_size"] == "3"
+    assert d["zk_synced_followers"] == "2"
+    assert d["zk_pending_syncs"] == "0"
+    assert int(d["zk_learners"]) == 2
+    for m in ens.followers():
+        pairs, d = mntr(m)
+        assert pairs[1] == ["zk_server_state", "follower"]
+        assert pairs[2] == ["zk_peer_state", "following - broadcast"]
+        assert "zk_synced_followers" not in d
