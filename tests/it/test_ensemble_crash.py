@@ -1,6 +1,8 @@
 """Crash test of a 3-node zabd ensemble: writers on every member while
 members (the leader half of the time) are killed with SIGKILL at seeded
-random moments and restarted on their data directories. snapCount is small,
+random moments and restarted on their data directories; also with one zabd
+between two Java 3.8 members, so zabd leads, follows and syncs Java in
+both directions through the crashes. snapCount is small,
 so the core's periodic snapshots and log rolls happen throughout.
 
 Each writer owns its paths and sets increasing values, one request at a
@@ -63,9 +65,11 @@ class Writer(threading.Thread):
 
 
 @pytest.mark.slow
-def test_kill_members_under_load_loses_nothing():
+@pytest.mark.parametrize("kinds", [("zabd", "zabd", "zabd"), ("java", "zabd", "java")],
+                         ids=["zabd", "mixed-with-java"])
+def test_kill_members_under_load_loses_nothing(kinds):
     rng = random.Random(SEED)
-    ens = Ensemble(["zabd"] * 3, cfg={"snapCount": "60", "preAllocSize": "16"})
+    ens = Ensemble(list(kinds), cfg={"snapCount": "60", "preAllocSize": "16"})
     ens.start(timeout=60)
     stop = threading.Event()
     writers = []
