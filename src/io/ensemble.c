@@ -139,6 +139,9 @@ static void sync_role(struct ensemble *e)
 	log_info("quorum %lld: %s (leader %llu, epoch %lld, zxid 0x%llx)", (long long)e->myid, names[want],
 		 (unsigned long long)p->leader, (long long)epoch, (unsigned long long)e->node->st.last_applied_zxid);
 	node_set_role(e->node, want, epoch, clock_wall_ms());
+	if (want != NODE_LOOKING)
+		node_set_config_node(e->node, (const char *)e->config_text.data, e->config_text.len - 1,
+				     e->cfg->config_version, clock_wall_ms());
 	if (want == NODE_LEADING)
 		e->node->quorum.leader_since_ms = clock_wall_ms();
 	e->role_epoch = epoch;

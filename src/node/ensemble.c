@@ -90,6 +90,14 @@ void node_set_role(struct node *n, enum node_role role, int64_t epoch, int64_t n
 	}
 }
 
+void node_set_config_node(struct node *n, const char *text, size_t len, int64_t config_version, int64_t now_ms)
+{
+	struct znode *z = tree_get(&n->st.tree, "/zookeeper/config", 17);
+	if (z)
+		tree_set_data(&n->st.tree, z, (struct jute_bytes){(const uint8_t *)text, (int32_t)len}, -1,
+			      config_version, now_ms);
+}
+
 void ensemble_touched(struct node *n, const struct session *s)
 {
 	if (node_is_learner(n))
@@ -319,8 +327,15 @@ void node_forwarded(struct node *n, int64_t session, int32_t cxid, int32_t type,
 		struct caller who = {session, 0, ids, n_ids, &null_watch};
 		zxid = prep_write(&n->st, &who, cxid, type, body, len, now_ms, &txn);
 		arena_free(&a);
-		if (zxid == 0)
-			n->st.last_prepared_zxid--;
+		if (zxid == 0) {
+			/* a write Java fails outside its txn path (a multi with a
+			 * null sub-op path): a Java leader then never answers the
+			 * learner's client, which hangs; an error txn on the zxid
+			 * prep spent answers it with MarshallingError instead */
+			zxid = n->st.last_prepared_zxid;
+			txn_put_header(&txn, session, cxid, zxid, now_ms, ZOP_ERROR);
+			jute_put_int(&txn, PREP_NO_TXN_ERR);
+		}
 	}
 	if (zxid == 0) {
 		buf_free(&txn);

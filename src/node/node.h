@@ -188,6 +188,11 @@ void node_revalidated(struct node *n, int64_t session, bool valid, int64_t now_m
 /* Learner: the touch table for a PING reply; leader: apply one. */
 void node_take_touches(struct node *n, struct buf *out);
 void node_apply_touches(struct node *n, const uint8_t *p, size_t len, int64_t now_ms);
+/* A quorum member's /zookeeper/config holds its own membership text, set
+ * locally (not by a txn) whenever it starts serving, as Java's
+ * initConfigInZKDatabase: data = text, version -1, mzxid = the config
+ * version, mtime = now. The node is outside the tree digest. */
+void node_set_config_node(struct node *n, const char *text, size_t len, int64_t config_version, int64_t now_ms);
 /* The state as the SNAP stream (§5.4.5 without the signature), and back. */
 void node_snapshot_stream(struct node *n, struct buf *out);
 int node_restore_stream(struct node *n, int64_t zxid, const uint8_t *p, size_t len, int64_t now_ms);

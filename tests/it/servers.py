@@ -230,8 +230,8 @@ def make_server(kind, cfg=None, data_dir=None):
         return ZabdServer(cfg, data_dir)
     if kind in ("java", "javazk", "zookeeper"):
         return JavaZkServer(cfg, data_dir)
-    if kind == "zabd-follower":
-        return FollowerTarget(cfg, data_dir)
+    if kind in ("zabd-follower", "java-follower"):
+        return FollowerTarget(cfg, data_dir, kind.split("-")[0])
     raise ValueError(kind)
 
 
@@ -334,16 +334,16 @@ class Ensemble:
 
 
 class FollowerTarget:
-    """ZABD_IT_TARGET=zabd-follower: the server under test is a follower of a
-    3-node zabd ensemble started with the test's config (every request goes
-    through the forwarding path). Only start/stop/cleanup of the whole."""
+    """ZABD_IT_TARGET=zabd-follower (or java-follower): the server under test
+    is a follower of a 3-node ensemble of that kind started with the test's
+    config (every request goes through the forwarding path). Only
+    start/stop/cleanup of the whole."""
 
-    kind = "zabd"
-
-    def __init__(self, cfg=None, data_dir=None):
+    def __init__(self, cfg=None, data_dir=None, kind="zabd"):
+        self.kind = kind
         c = {"tickTime": "2000"}  # the standalone tests' default, not the ensemble tests' 500
         c.update(cfg or {})
-        self.ens = Ensemble(["zabd"] * 3, cfg=c)
+        self.ens = Ensemble([kind] * 3, cfg=c)
         self.member = self.ens.members[0]
 
     def start(self, timeout=60.0):

@@ -319,14 +319,15 @@ static void test_snapshot_stream_roundtrip(void **state)
 }
 
 /* Java 3.8 spends a zxid on a multi with a null sub-op path without making
- * a txn; a leader must not, or its next txn's zxid would not be the next
- * proposal's. */
+ * a txn; a leader must not leave such a hole, or its next txn's zxid would
+ * not be the next proposal's. A learner's client gets an error txn on that
+ * zxid (MarshallingError); the leader's own client its answer at once,
+ * with no zxid spent. */
 static void test_leader_spends_no_zxid_without_txn(void **state)
 {
 	struct fx *f = *state;
 	int64_t sid;
 	uint64_t c = follower_session(f, &sid);
-	(void)c;
 	int64_t before = f->L.n.st.last_prepared_zxid;
 	struct buf body;
 	buf_init(&body);
@@ -337,9 +338,39 @@ static void test_leader_spends_no_zxid_without_txn(void **state)
 	jute_put_int(&body, -1);
 	jute_put_bool(&body, true);
 	jute_put_int(&body, -1);
-	node_forwarded(&f->L.n, sid, 9, ZOP_MULTI, body.data, body.len, NULL, 0, T0 + 3);
+	/* through the follower: forwarded, an error txn comes back */
+	request(&f->F, c, 9, ZOP_MULTI, &body, T0 + 3);
+	assert_int_equal(forward_all(f, T0 + 3, NULL, NULL), 1);
+	assert_int_equal(commit_all(f, T0 + 3), 1);
+	assert_int_equal(f->L.n.st.last_prepared_zxid, before + 1);
+	const uint8_t *p;
+	size_t n;
+	assert_true(next_frame(&f->F, c, &p, &n));
+	assert_int_equal((int32_t)be32_get(p), 9);
+	assert_int_equal((int64_t)be64_get(p + 4), before + 1);
+	assert_int_equal((int32_t)be32_get(p + 12), ZMARSHALLINGERROR);
+	/* the leader's own client: answered without a txn or a zxid */
+	uint64_t lc = node_conn_open(&f->L.n, "127.0.0.1", 40001, T0);
+	struct buf cr;
+	buf_init(&cr);
+	static const uint8_t zero[16];
+	jute_put_int(&cr, 0);
+	jute_put_long(&cr, 0);
+	jute_put_int(&cr, 30000);
+	jute_put_long(&cr, 0);
+	jute_put_buffer(&cr, (struct jute_bytes){zero, 16});
+	jute_put_bool(&cr, false);
+	node_conn_frame(&f->L.n, lc, cr.data, cr.len, T0 + 4);
+	buf_free(&cr);
+	commit_all(f, T0 + 4);  /* its createSession */
+	assert_true(next_frame(&f->L, lc, &p, &n));
+	int64_t mid = f->L.n.st.last_prepared_zxid;
+	request(&f->L, lc, 10, ZOP_MULTI, &body, T0 + 5);
 	assert_null(node_take_persist(&f->L.n));
-	assert_int_equal(f->L.n.st.last_prepared_zxid, before);
+	assert_int_equal(f->L.n.st.last_prepared_zxid, mid);
+	assert_true(next_frame(&f->L, lc, &p, &n));
+	assert_int_equal((int32_t)be32_get(p), 10);
+	assert_int_equal((int32_t)be32_get(p + 12), ZMARSHALLINGERROR);
 	buf_free(&body);
 }
 

@@ -30,6 +30,7 @@ paths, states, header xids, trailing bytes) is compared as is.
 """
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -71,7 +72,9 @@ class Side:
     # ---------------------------------------------------- normalisation
     def norm_time(self, zxid, t, field):
         if zxid == 0:
-            return t
+            # an ensemble member's /zookeeper/config: written locally at
+            # each member's own start (mzxid = config version 0, mtime = now)
+            return "T(local)" if t else t
         seen = self.times.setdefault(zxid, t)
         if seen != t:
             self.problems.append(f"{field}={t} for zxid {zxid:#x}, but earlier Stats said {seen}")
@@ -105,6 +108,9 @@ class Side:
             elif k == "results":
                 v = [self.norm_body(x) for x in v]
             elif k == "data" and v is not None:
+                # an ensemble's membership text names each ensemble's own ports
+                if v.startswith(b"server.") and b"version=" in v:
+                    v = re.sub(rb":\d+:\d+:", b":Q:E:", v)
                 v = v.hex()
             out[k] = v
         return out

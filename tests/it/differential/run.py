@@ -24,8 +24,9 @@ def main(argv=None):
                     help="seed (repeatable; default 1)")
     ap.add_argument("--seeds", type=int, help="run seeds 1..N")
     ap.add_argument("--ops", type=int, default=2000)
-    ap.add_argument("--a", default="java", choices=("java", "zabd"))
-    ap.add_argument("--b", default="zabd", choices=("java", "zabd"))
+    kinds = ("java", "zabd", "java-follower", "zabd-follower")  # *-follower: through a 3-node ensemble
+    ap.add_argument("--a", default="java", choices=kinds)
+    ap.add_argument("--b", default="zabd", choices=kinds)
     ap.add_argument("--max-diffs", type=int, default=1,
                     help="triage: report up to N differences before stopping")
     ap.add_argument("--skip", default="",

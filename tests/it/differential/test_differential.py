@@ -8,6 +8,8 @@ Environment:
   ZABD_DIFF_B      server compared with Java: "zabd" (default) or "java";
                    ZABD_IT_TARGET=java also selects java (the test must pass
                    on the oracle itself)
+  ZABD_DIFF_FOLLOWERS=1  also run seed 1 with each client on a follower of
+                   a 3-node Java and a 3-node zabd ensemble
 A failure prints the seed, the op index, the op, both replies and a replay
 command for tests/it/differential/run.py.
 """
@@ -51,6 +53,29 @@ def test_differential(seed):
     for code in (-101, -103, -110, -111, -108, -102, -114):
         assert stats["errors"].get(code, 0) > 0, f"seed {seed} never produced error {code}"
     assert stats["events"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1])
+def test_differential_through_followers(seed):
+    """The same, each client on a follower of a 3-node ensemble (Java's and
+    zabd's): the forwarding path (REQUEST with the client's ids, the
+    leader's checks, the commit answering the follower's client) must give
+    Java's replies and events. The null-path multi is left out: a Java
+    leader never answers it (the client hangs), zabd's answers
+    MarshallingError. Opt-in (ZABD_DIFF_FOLLOWERS=1): now and then a Java
+    follower leaves a read unanswered for over 10 s (seen 2 times in 6 runs
+    of seed 1, never on zabd's side), which would make make test flaky."""
+    if B == "java":
+        pytest.skip("the oracle against itself runs in standalone")
+    if not os.environ.get("ZABD_DIFF_FOLLOWERS"):
+        pytest.skip("set ZABD_DIFF_FOLLOWERS=1 (Java followers stall a read now and then)")
+    try:
+        stats = Runner(seed, OPS, ("java-follower", "zabd-follower"), skip=["null-path"]).run()
+    except Difference as d:
+        pytest.fail(str(d), pytrace=False)
+    assert stats["ops"] == OPS
+    assert stats["errors"].get(-102, 0) > 0 and stats["events"] > 0  # NoAuth: ids were carried
 
 
 @pytest.mark.slow
