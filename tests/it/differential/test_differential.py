@@ -64,8 +64,10 @@ def test_differential_through_followers(seed):
     Java's replies and events. The null-path multi is left out: a Java
     leader never answers it (the client hangs), zabd's answers
     MarshallingError. Opt-in (ZABD_DIFF_FOLLOWERS=1): now and then a Java
-    follower leaves a read unanswered for over 10 s (seen 2 times in 6 runs
-    of seed 1, never on zabd's side), which would make make test flaky."""
+    follower leaves a read unanswered for over 10 s (2 of 6 runs of seed 1,
+    and seed 4; each time the last read of a pipelined burst; never on
+    zabd's side), which would make make test flaky. Seeds 1, 2, 3 and 5
+    agree over 2000 ops."""
     if B == "java":
         pytest.skip("the oracle against itself runs in standalone")
     if not os.environ.get("ZABD_DIFF_FOLLOWERS"):
