@@ -195,8 +195,12 @@ static void hand_over(struct ensemble *e)
 	struct node_fwd *f = node_take_forward(e->node);
 	while (f) {
 		struct node_fwd *next = f->next;
-		if (f->type == ZOP_SYNC)
-			(void)peer_sync(&e->peer, f->conn, now);
+		if (f->type == ZOP_SYNC) {
+			/* the client's own request, as a Java learner forwards it */
+			struct zab_sync_origin o = {f->session, f->cxid, f->body, f->len, f->body + f->len,
+						    f->auth_len};
+			(void)peer_sync(&e->peer, f->conn, &o, now);
+		}
 		else if (f->type == NODE_FWD_REVALIDATE)
 			(void)peer_revalidate(&e->peer, f->session, f->cxid, now);
 		else

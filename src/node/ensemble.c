@@ -146,7 +146,7 @@ void ensemble_forward(struct node *n, struct node_conn *c, int32_t xid, int32_t 
 		/* answered when the leader's SYNC comes back (node_sync_done);
 		 * its body is kept for the SyncResponse */
 		pipeline_enqueue(c, xid, op, NREQ_FORWARDED, body, len, now_ms);
-		push_forward(n, c, c->session_id, xid, op, NULL, (size_t)0);
+		push_forward(n, c, c->session_id, xid, op, body, len);
 		n->fwd_tail->conn = c->id;
 		return;
 	}

@@ -218,7 +218,7 @@ int peer_revalidate(struct peer *p, int64_t session, int32_t timeout_ms, uint64_
 	return rc;
 }
 
-int peer_sync(struct peer *p, uint64_t token, uint64_t now_ms)
+int peer_sync(struct peer *p, uint64_t token, const struct zab_sync_origin *origin, uint64_t now_ms)
 {
 	if (p->z.dead || !peer_is_serving(p))
 		return -1;
@@ -227,7 +227,7 @@ int peer_sync(struct peer *p, uint64_t token, uint64_t now_ms)
 	if (p->z.role == ZAB_LEADING)
 		zab_leader_sync(&p->z, 0, token);
 	else
-		rc = zab_learner_sync(&p->z, token);
+		rc = zab_learner_sync(&p->z, token, origin);
 	after_event(p, now_ms);
 	return rc;
 }

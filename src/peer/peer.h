@@ -65,7 +65,7 @@ int peer_forward(struct peer *p, int64_t session, int32_t cxid, int32_t type,
 		 const uint8_t *body, size_t n, const uint8_t *auth, size_t auth_len, uint64_t now_ms);
 /* Client sync: env->sync_done(token) once the leader's pipeline at the time
  * of the call has reached us. -1 if not serving. */
-int peer_sync(struct peer *p, uint64_t token, uint64_t now_ms);
+int peer_sync(struct peer *p, uint64_t token, const struct zab_sync_origin *origin, uint64_t now_ms);
 
 /* Learner, serving: ask the leader whether a reattaching client's session
  * lives (env->revalidated answers). -1 if not a serving learner. */

@@ -442,7 +442,7 @@ int zab_learner_revalidate(struct zab *z, int64_t session, int32_t timeout_ms)
 	return 0;
 }
 
-int zab_learner_sync(struct zab *z, uint64_t token)
+int zab_learner_sync(struct zab *z, uint64_t token, const struct zab_sync_origin *o)
 {
 	struct zab_learner *F = &z->F;
 	if (F->st != LR_SERVING || z->dead)
@@ -452,6 +452,9 @@ int zab_learner_sync(struct zab *z, uint64_t token)
 		F->syncs = zrealloc(F->syncs, F->cap_syncs * sizeof *F->syncs);
 	}
 	F->syncs[F->n_syncs++] = token;
+	if (o)
+		return zab_learner_forward(z, o->session, o->cxid, ZOP_SYNC, o->body, o->n, o->auth,
+					   o->auth_len);
 	struct buf body;
 	buf_init(&body);
 	jute_put_cstr(&body, "/");

@@ -369,7 +369,18 @@ void zab_learner_on_tick(struct zab *z);
 /* auth: the raw vector<Id> for the packet's authinfo (NULL = null vector). */
 int zab_learner_forward(struct zab *z, int64_t session, int32_t cxid, int32_t type,
 			const uint8_t *body, size_t n, const uint8_t *auth, size_t auth_len);
-int zab_learner_sync(struct zab *z, uint64_t token);
+/* The client request behind a learner's sync, forwarded as Java's learner
+ * does (its session, cxid, SyncRequest body and ids); NULL: session 0 and
+ * path "/". */
+struct zab_sync_origin {
+	int64_t session;
+	int32_t cxid;
+	const uint8_t *body;
+	size_t n;
+	const uint8_t *auth;
+	size_t auth_len;
+};
+int zab_learner_sync(struct zab *z, uint64_t token, const struct zab_sync_origin *origin);
 int zab_learner_revalidate(struct zab *z, int64_t session, int32_t timeout_ms);
 void zab_learner_stop(struct zab *z);
 

@@ -81,7 +81,7 @@ static bool begin_op(struct sim *s, int c, enum sim_op_kind kind)
 	int rc;
 	if (cl->kind == OP_SYNC_READ) {
 		cl->sync_token = ((uint64_t)c << 32) | cl->opid;
-		rc = peer_sync(&s->node[cl->node].peer, cl->sync_token, s->now);
+		rc = peer_sync(&s->node[cl->node].peer, cl->sync_token, NULL, s->now);
 	} else {
 		uint8_t key = (uint8_t)rng_below(&s->rng, SIM_KEYS);
 		cl->txn = (struct sim_txn){.op = cl->kind == OP_WRITE ? TXN_WRITE : TXN_CAS, .key = key,
