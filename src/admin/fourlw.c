@@ -89,6 +89,9 @@ static void srvr_tail(struct node *n, struct buf *out)
 	buf_printf(out, "Zxid: 0x%llx\n", (unsigned long long)z);
 	buf_printf(out, "Mode: %s\n", role_name(n));
 	buf_printf(out, "Node count: %zu\n", tree_count(&n->st.tree) + 1);
+	if (n->quorum.member && n->role == NODE_LEADING)
+		buf_printf(out, "Proposal sizes last/min/max: %lld/%lld/%lld\n", (long long)n->quorum.proposal_last,
+			   (long long)n->quorum.proposal_min, (long long)n->quorum.proposal_max);
 }
 
 /* Electing or syncing in an ensemble: what Java answers without a server. */
@@ -254,6 +257,9 @@ static void mntr_cmd(struct node *n, struct buf *out)
 		buf_printf(out, "zk_synced_observers\t%d\n", q->synced_observers);
 		buf_printf(out, "zk_pending_syncs\t%d\n", q->pending_syncs);
 		buf_printf(out, "zk_leader_uptime\t%lld\n", (long long)(clock_wall_ms() - q->leader_since_ms));
+		buf_printf(out, "zk_last_proposal_size\t%lld\n", (long long)q->proposal_last);
+		buf_printf(out, "zk_min_proposal_size\t%lld\n", (long long)q->proposal_min);
+		buf_printf(out, "zk_max_proposal_size\t%lld\n", (long long)q->proposal_max);
 	} else if (q->member && n->role == NODE_FOLLOWING) {
 		buf_printf(out, "zk_synced_observers\t0\n");
 	}

@@ -142,8 +142,10 @@ static void sync_role(struct ensemble *e)
 	if (want != NODE_LOOKING)
 		node_set_config_node(e->node, (const char *)e->config_text.data, e->config_text.len - 1,
 				     e->cfg->config_version, clock_wall_ms());
-	if (want == NODE_LEADING)
+	if (want == NODE_LEADING) {
 		e->node->quorum.leader_since_ms = clock_wall_ms();
+		e->node->quorum.proposal_last = e->node->quorum.proposal_min = e->node->quorum.proposal_max = -1;
+	}
 	e->role_epoch = epoch;
 	e->role_leader = p->leader;
 }
@@ -186,6 +188,13 @@ static void hand_over(struct ensemble *e)
 				 (unsigned long long)t->zxid);
 			break;
 		}
+		struct quorum_stats *q = &e->node->quorum;
+		int64_t size = (int64_t)t->bytes.len;  /* Java's proposalStats: the txn's bytes */
+		q->proposal_last = size;
+		if (q->proposal_min < 0 || size < q->proposal_min)
+			q->proposal_min = size;
+		if (size > q->proposal_max)
+			q->proposal_max = size;
 		if ((int64_t)zxid != t->zxid) {
 			log_error("quorum: prepared zxid 0x%llx but proposed 0x%llx; stopping",
 				  (unsigned long long)t->zxid, (unsigned long long)zxid);

@@ -104,6 +104,8 @@ struct quorum_stats {
 	int synced_observers;
 	int pending_syncs;
 	int64_t leader_since_ms;   /* leader: when it was established (wall clock) */
+	/* leader: bytes of the txns proposed since it leads (-1 = none yet) */
+	int64_t proposal_last, proposal_min, proposal_max;
 };
 
 struct server_stats {

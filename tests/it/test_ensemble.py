@@ -384,3 +384,16 @@ def test_mntr_quorum_keys(ens):
         assert pairs[1] == ["zk_server_state", "follower"]
         assert pairs[2] == ["zk_peer_state", "following - broadcast"]
         assert "zk_synced_followers" not in d
+        assert "Proposal sizes" not in four_letter(m.port, "srvr")
+    # proposal sizes: none yet on a fresh leader, then the txns' sizes
+    assert "Proposal sizes last/min/max: -1/-1/-1\n" in four_letter(leader.port, "srvr")
+    zk = client(leader)
+    try:
+        zk.create("/small", b"")
+        zk.create("/bigger", b"x" * 1000)
+    finally:
+        zk.stop()
+        zk.close()
+    _, d = mntr(leader)
+    last, lo, hi = (int(d[f"zk_{k}_proposal_size"]) for k in ("last", "min", "max"))
+    assert 0 < lo <= last <= hi and hi - lo >= 1000  # the last is the closeSession
