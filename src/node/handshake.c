@@ -55,25 +55,13 @@ static void hold_frame(struct node_conn *c, const uint8_t *frame, size_t len, in
 	c->held_tail = r;
 }
 
-/* The session is ours now: answer the client. */
-void handshake_reattached(struct node *n, struct node_conn *c, int32_t timeout, int64_t now_ms)
+/* The connection holds the session from now on: answer the client, then
+ * run what it pipelined behind its ConnectRequest. */
+static void session_opened(struct node *n, struct node_conn *c, struct session *s, int32_t timeout,
+			   int64_t now_ms)
 {
-	struct session *s = session_get(&n->st.sessions, c->session_id);
-	if (!s || s->closing) {
-		send_connect_response(n, c, 0, 0);
-		conn_close_soon(n, c);
-		return;
-	}
-	if (s->conn_id && s->conn_id != c->id) {
-		struct node_conn *old = node_conn_get(n, s->conn_id);
-		if (old)
-			conn_close_soon(n, old);
-	}
 	s->conn_id = c->id;
 	s->timeout_ms = timeout;
-	session_touch(&n->st.sessions, s, now_ms);
-	if (n->role != NODE_STANDALONE)
-		ensemble_touched(n, s);
 	c->state = CONN_OPEN;
 	c->st.est_ms = now_ms;
 	send_connect_response(n, c, timeout, s->id);
@@ -86,13 +74,32 @@ void handshake_refused(struct node *n, struct node_conn *c)
 	conn_close_soon(n, c);
 }
 
+/* A reattaching session is ours now (checked here, or by the leader). */
+void handshake_reattached(struct node *n, struct node_conn *c, int32_t timeout, int64_t now_ms)
+{
+	struct session *s = session_get(&n->st.sessions, c->session_id);
+	if (!s || s->closing) {
+		handshake_refused(n, c);
+		return;
+	}
+	if (s->conn_id && s->conn_id != c->id) {
+		struct node_conn *old = node_conn_get(n, s->conn_id);
+		if (old)
+			conn_close_soon(n, old);
+	}
+	s->timeout_ms = timeout;  /* the expiry below is the reconnect's timeout */
+	session_touch(&n->st.sessions, s, now_ms);
+	if (n->role != NODE_STANDALONE)
+		ensemble_touched(n, s);
+	session_opened(n, c, s, timeout, now_ms);
+}
+
 static void reattach(struct node *n, struct node_conn *c, const struct jr_connect_request *q,
 		     int32_t timeout, int64_t now_ms)
 {
 	struct session *s = session_get(&n->st.sessions, q->session_id);
 	if (!s || s->closing || !session_password_ok(q->session_id, q->passwd.data, q->passwd.len)) {
-		send_connect_response(n, c, 0, 0);
-		conn_close_soon(n, c);
+		handshake_refused(n, c);
 		return;
 	}
 	c->session_id = s->id;
@@ -156,12 +163,7 @@ void handshake_applied(struct node *n, struct node_conn *c, int64_t now_ms)
 		conn_close_soon(n, c);
 		return;
 	}
-	s->conn_id = c->id;
-	s->timeout_ms = c->timeout_ms;
-	c->state = CONN_OPEN;
-	c->st.est_ms = now_ms;
-	send_connect_response(n, c, c->timeout_ms, s->id);
-	run_held(n, c, now_ms);
+	session_opened(n, c, s, c->timeout_ms, now_ms);
 }
 
 /* Frames that arrived during the handshake, in order. */

@@ -73,7 +73,7 @@ static int read_acls(struct jute_reader *r, const struct recover_callbacks *cb, 
 	return r->err == JUTE_OK && count >= 0 ? 0 : -1;
 }
 
-static int read_stream(struct node *n, struct jute_reader *r, struct node_restore *nr)
+static int read_stream(struct jute_reader *r, struct node_restore *nr)
 {
 	struct recover_callbacks cb;
 	node_restore_callbacks(&cb);
@@ -100,7 +100,6 @@ static int read_stream(struct node *n, struct jute_reader *r, struct node_restor
 		if (cb.snap.on_node(nr, &sn))
 			return -1;
 	}
-	(void)n;
 	return 0;
 }
 
@@ -124,7 +123,7 @@ int node_restore_stream(struct node *n, int64_t zxid, const uint8_t *p, size_t l
 	arena_init(&a);
 	struct jute_reader r;
 	jute_reader_init(&r, p, len, n->cfg.max_buffer + n->cfg.max_buffer_extra, &a);
-	int rc = read_stream(n, &r, &nr);
+	int rc = read_stream(&r, &nr);
 	arena_free(&a);
 	if (rc == 0 && (!s->tree.root || !tree_get(&s->tree, "/zookeeper", 10)))
 		rc = -1;

@@ -148,24 +148,13 @@ static const uint8_t CONNECT_30000[] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x75, 0x30, 0, 0, 0, 0, 0, 0, 0, 0,
 	0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 
-static void connect_req(struct buf *b, int64_t last_zxid, int32_t timeout, int64_t sid, const uint8_t *pw)
-{
-	static const uint8_t zero[16];
-	jute_put_int(b, 0);
-	jute_put_long(b, last_zxid);
-	jute_put_int(b, timeout);
-	jute_put_long(b, sid);
-	jute_put_buffer(b, (struct jute_bytes){pw ? pw : zero, 16});
-	jute_put_bool(b, false);
-}
-
 /* Open a connection with a new session; returns the connection. */
 static uint64_t open_session(struct fx *f, int32_t timeout, int64_t now, int64_t *sid)
 {
 	uint64_t c = node_conn_open(&f->n, "127.0.0.1", 40000, now);
 	struct buf b;
 	buf_init(&b);
-	connect_req(&b, 0, timeout, 0, NULL);
+	zt_connect(&b, 0, timeout, 0, NULL);
 	frame(f, c, b.data, b.len, now);
 	buf_free(&b);
 	assert_int_equal(persist(f, now), 1);
@@ -214,7 +203,7 @@ static void test_handshake_timeout_clamp_and_old_client(void **state)
 	uint64_t c = node_conn_open(&f->n, "127.0.0.1", 1, T0);
 	struct buf b;
 	buf_init(&b);
-	connect_req(&b, 0, 1000, 0, NULL);
+	zt_connect(&b, 0, 1000, 0, NULL);
 	b.len--;
 	frame(f, c, b.data, b.len, T0);
 	persist(f, T0);
@@ -225,7 +214,7 @@ static void test_handshake_timeout_clamp_and_old_client(void **state)
 	assert_int_equal(be32_get(p + 4), 4000);
 	/* and the max */
 	b.len = 0;
-	connect_req(&b, 0, 1 << 30, 0, NULL);
+	zt_connect(&b, 0, 1 << 30, 0, NULL);
 	uint64_t d = node_conn_open(&f->n, "127.0.0.1", 2, T0);
 	frame(f, d, b.data, b.len, T0);
 	persist(f, T0);
@@ -241,7 +230,7 @@ static void test_handshake_rejections(void **state)
 	buf_init(&b);
 	/* a client that has seen a newer zxid: closed without a reply */
 	uint64_t c = node_conn_open(&f->n, "127.0.0.1", 1, T0);
-	connect_req(&b, 5, 30000, 0, NULL);
+	zt_connect(&b, 5, 30000, 0, NULL);
 	frame(f, c, b.data, b.len, T0);
 	assert_true(f->c[c].closed);
 	assert_false(has_output(f, c));
@@ -256,7 +245,7 @@ static void test_handshake_rejections(void **state)
 	uint64_t e = open_session(f, 30000, T0, &sid);
 	uint8_t bad[16] = {1};
 	b.len = 0;
-	connect_req(&b, 0, 30000, sid, bad);
+	zt_connect(&b, 0, 30000, sid, bad);
 	uint64_t g = node_conn_open(&f->n, "127.0.0.1", 3, T0);
 	frame(f, g, b.data, b.len, T0);
 	const uint8_t *p;
@@ -279,7 +268,7 @@ static void test_reattach_moves_session(void **state)
 	session_password(sid, pw);
 	struct buf b;
 	buf_init(&b);
-	connect_req(&b, 1, 10000, sid, pw);
+	zt_connect(&b, 1, 10000, sid, pw);
 	uint64_t c = node_conn_open(&f->n, "127.0.0.1", 9, T0 + 5);
 	frame(f, c, b.data, b.len, T0 + 5);
 	/* answered at once, no txn, with the timeout of this request */

@@ -162,13 +162,7 @@ static uint64_t follower_session(struct fx *f, int64_t *sid)
 	uint64_t c = node_conn_open(&f->F.n, "127.0.0.1", 40000, T0);
 	struct buf b;
 	buf_init(&b);
-	static const uint8_t zero[16];
-	jute_put_int(&b, 0);
-	jute_put_long(&b, 0);
-	jute_put_int(&b, 30000);
-	jute_put_long(&b, 0);
-	jute_put_buffer(&b, (struct jute_bytes){zero, 16});
-	jute_put_bool(&b, false);
+	zt_connect(&b, 0, 30000, 0, NULL);
 	node_conn_frame(&f->F.n, c, b.data, b.len, T0);
 	buf_free(&b);
 	drain(&f->F);
@@ -353,13 +347,7 @@ static void test_leader_spends_no_zxid_without_txn(void **state)
 	uint64_t lc = node_conn_open(&f->L.n, "127.0.0.1", 40001, T0);
 	struct buf cr;
 	buf_init(&cr);
-	static const uint8_t zero[16];
-	jute_put_int(&cr, 0);
-	jute_put_long(&cr, 0);
-	jute_put_int(&cr, 30000);
-	jute_put_long(&cr, 0);
-	jute_put_buffer(&cr, (struct jute_bytes){zero, 16});
-	jute_put_bool(&cr, false);
+	zt_connect(&cr, 0, 30000, 0, NULL);
 	node_conn_frame(&f->L.n, lc, cr.data, cr.len, T0 + 4);
 	buf_free(&cr);
 	commit_all(f, T0 + 4);  /* its createSession */

@@ -46,6 +46,18 @@ static inline void zt_create_ttl(struct buf *b, const char *path, const char *da
 	jute_put_long(b, ttl);
 }
 
+/* ConnectRequest with the readOnly byte (pw NULL: 16 zero bytes). */
+static inline void zt_connect(struct buf *b, int64_t last_zxid, int32_t timeout, int64_t sid, const uint8_t *pw)
+{
+	static const uint8_t zero[16];
+	jute_put_int(b, 0);
+	jute_put_long(b, last_zxid);
+	jute_put_int(b, timeout);
+	jute_put_long(b, sid);
+	jute_put_buffer(b, (struct jute_bytes){pw ? pw : zero, 16});
+	jute_put_bool(b, false);
+}
+
 static inline void zt_path_version(struct buf *b, const char *path, int32_t version)
 {
 	jute_put_cstr(b, path);
