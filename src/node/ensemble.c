@@ -25,8 +25,8 @@
 #include "request/apply.h"
 #include "request/prep.h"
 #include "tree/acl.h"
+#include "zab/zab.h"  /* ZXID(): the epoch << 32 | counter layout */
 
-#define ZXID_OF(epoch, counter) ((int64_t)(((uint64_t)(epoch) << 32) | (uint32_t)(counter)))
 
 bool node_is_learner(const struct node *n)
 {
@@ -85,8 +85,8 @@ void node_set_role(struct node *n, enum node_role role, int64_t epoch, int64_t n
 	u64map_init(&n->touched);
 	if (role == NODE_LEADING) {
 		/* the leader's proposals of this epoch start at counter 1 */
-		zassert(n->st.last_applied_zxid <= ZXID_OF(epoch, 0));
-		n->st.last_prepared_zxid = ZXID_OF(epoch, 0);
+		zassert(n->st.last_applied_zxid <= (int64_t)ZXID(epoch, 0));
+		n->st.last_prepared_zxid = (int64_t)ZXID(epoch, 0);
 	}
 }
 
